@@ -1,0 +1,80 @@
+//! The KfoodDelights wire protocol: the contract between the relay, the
+//! terminal programs, the flow driver and the tests (DESIGN.md §3–§9).
+//!
+//! Every module here is pure: no sockets, no files, no clocks except where a
+//! function is explicitly handed the time. That keeps the rules testable with
+//! plain data and lets every program share one copy of them.
+
+pub mod envelope;
+pub mod error;
+pub mod jwt;
+pub mod limits;
+pub mod menu;
+pub mod messages;
+pub mod order;
+pub mod sanitize;
+pub mod time;
+
+pub use envelope::{Envelope, Frame, Sender};
+pub use error::{ErrorCode, ProtocolError};
+pub use order::{Order, OrderStatus};
+
+/// The three kinds of user. A token's `role` and a socket's `userType` are one of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Customer,
+    Crew,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Customer, Role::Crew, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Customer => "customer",
+            Role::Crew => "crew",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Crew and admins run the kitchen; customers only see their own orders.
+    pub fn is_staff(self) -> bool {
+        matches!(self, Role::Crew | Role::Admin)
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "customer" => Ok(Role::Customer),
+            "crew" => Ok(Role::Crew),
+            "admin" => Ok(Role::Admin),
+            other => Err(format!("unknown role `{other}` (customer, crew or admin)")),
+        }
+    }
+}
+
+/// A person as messages name them: `{id, name, type}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UserRef {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub role: Role,
+}
+
+/// A person without a role: an order's customer, an announcement's author.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Party {
+    pub id: String,
+    pub name: String,
+}

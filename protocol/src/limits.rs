@@ -1,0 +1,70 @@
+//! The limits of DESIGN §9. The relay exposes each as a flag; these are the
+//! defaults, and the text limits that every program checks before sending.
+
+/// Largest client frame the relay accepts; a larger one closes the socket 4009.
+/// 64 KiB fits a full 50-line order with notes many times over.
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+/// Smallest read limit of the WebSocket transport, so that an oversize frame is
+/// read whole and answered with 4009 rather than a transport error.
+pub const TRANSPORT_MIN_READ_BYTES: usize = 1024 * 1024;
+/// Messages in one `batch` frame; a larger batch is refused whole.
+pub const MAX_BATCH: usize = 100;
+/// Messages a connection may send per second, steady state.
+pub const RATE_PER_SEC: u32 = 20;
+/// Messages a connection may send at once before the steady rate applies.
+pub const RATE_BURST: u32 = 50;
+/// Login attempts per client address per minute.
+pub const LOGIN_PER_MIN: u32 = 10;
+/// Default heartbeat interval announced in `authenticated`.
+pub const HEARTBEAT_MS: u64 = 15_000;
+/// Frames queued for one slow connection before the relay closes it; the
+/// client then resumes from its last seq, so nothing is lost.
+pub const OUTBOUND_QUEUE: usize = 1024;
+/// Durable events kept in the log; a client further behind gets a snapshot.
+pub const LOG_RETENTION: u64 = 100_000;
+/// sled page cache, in MiB (sled's own default of 1 GiB is too much for a kitchen box).
+pub const CACHE_MB: u64 = 64;
+
+/// First frame of a socket must arrive within this many seconds.
+pub const AUTH_TIMEOUT_SECS: u64 = 10;
+/// Lines in one order.
+pub const MAX_ORDER_LINES: usize = 50;
+/// Quantity of one line, inclusive.
+pub const MIN_QTY: u32 = 1;
+pub const MAX_QTY: u32 = 99;
+/// Characters of a line note or of an order's instructions.
+pub const MAX_NOTES_CHARS: usize = 500;
+/// Characters of an announcement.
+pub const MAX_ANNOUNCEMENT_CHARS: usize = 1000;
+/// Characters of a name (user, menu item, category).
+pub const MAX_NAME_CHARS: usize = 64;
+/// Characters of a menu item description.
+pub const MAX_DESCRIPTION_CHARS: usize = 500;
+/// Characters of a delivery address, a cancel reason or a status note.
+pub const MAX_SHORT_TEXT_CHARS: usize = 500;
+/// Username length, inclusive, of `[a-z0-9._-]`.
+pub const USERNAME_MIN: usize = 3;
+pub const USERNAME_MAX: usize = 32;
+/// Password length in characters, inclusive.
+pub const PASSWORD_MIN: usize = 8;
+pub const PASSWORD_MAX: usize = 128;
+/// A recall (one status back) is allowed within this many seconds of the bump.
+pub const RECALL_WINDOW_SECS: i64 = 120;
+/// Events in one `GET /api/events` answer.
+pub const POLL_MAX_EVENTS: usize = 500;
+/// Longest hold of a long-poll, in seconds.
+pub const POLL_MAX_WAIT_SECS: u64 = 30;
+/// Closed orders in a snapshot: the most recent, within the last day.
+pub const SNAPSHOT_CLOSED_ORDERS: usize = 200;
+pub const SNAPSHOT_CLOSED_WINDOW_SECS: i64 = 24 * 3600;
+/// `activity_query` page size.
+pub const ACTIVITY_DEFAULT_LIMIT: usize = 100;
+pub const ACTIVITY_MAX_LIMIT: usize = 200;
+/// Largest price or discount, in cents: keeps totals far from overflow.
+pub const MAX_PRICE_CENTS: i64 = 1_000_000;
+/// Longest prep or delivery estimate, in minutes.
+pub const MAX_MINUTES: u32 = 600;
+/// Menu item ids: `[a-z0-9_-]`, this many characters at most.
+pub const MAX_ITEM_ID_CHARS: usize = 32;
+/// Promo codes: `[A-Z0-9_-]`, this many characters at most.
+pub const MAX_PROMO_CODE_CHARS: usize = 32;

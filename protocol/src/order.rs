@@ -1,0 +1,336 @@
+//! Orders and their state machine (DESIGN §6).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ErrorCode, ProtocolError};
+use crate::limits::RECALL_WINDOW_SECS;
+use crate::time::Millis;
+use crate::{Party, Role, UserRef};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrderStatus {
+    Pending,
+    Preparing,
+    Ready,
+    Delivered,
+    Cancelled,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 5] = [
+        OrderStatus::Pending,
+        OrderStatus::Preparing,
+        OrderStatus::Ready,
+        OrderStatus::Delivered,
+        OrderStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Pending => "pending",
+            OrderStatus::Preparing => "preparing",
+            OrderStatus::Ready => "ready",
+            OrderStatus::Delivered => "delivered",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// `delivered` and `cancelled` never change again.
+    pub fn is_final(self) -> bool {
+        matches!(self, OrderStatus::Delivered | OrderStatus::Cancelled)
+    }
+
+    /// The status a bump moves to.
+    pub fn next(self) -> Option<OrderStatus> {
+        match self {
+            OrderStatus::Pending => Some(OrderStatus::Preparing),
+            OrderStatus::Preparing => Some(OrderStatus::Ready),
+            OrderStatus::Ready => Some(OrderStatus::Delivered),
+            _ => None,
+        }
+    }
+
+    /// The status a recall moves back to.
+    pub fn previous(self) -> Option<OrderStatus> {
+        match self {
+            OrderStatus::Preparing => Some(OrderStatus::Pending),
+            OrderStatus::Ready => Some(OrderStatus::Preparing),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a requested status change amounts to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    /// The order already has that status: ack, no event.
+    Same,
+    /// One step forward.
+    Bump,
+    /// One step back within the recall window.
+    Recall,
+    /// To `cancelled`.
+    Cancel,
+}
+
+/// Decides whether `role` (the owner, when a customer) may move an order from
+/// `from` to `to`. `last_change_ms` is when the order entered `from`.
+pub fn check_transition(
+    from: OrderStatus,
+    to: OrderStatus,
+    role: Role,
+    last_change_ms: Millis,
+    now_ms: Millis,
+) -> Result<Transition, ProtocolError> {
+    let refuse = |why: &str| {
+        Err(ProtocolError::new(
+            ErrorCode::InvalidTransition,
+            format!("cannot go from {from} to {to}: {why}"),
+        ))
+    };
+    if from == to {
+        return Ok(Transition::Same);
+    }
+    if from.is_final() {
+        return refuse("the order is closed");
+    }
+    if to == OrderStatus::Cancelled {
+        return match (role, from) {
+            (_, OrderStatus::Pending) => Ok(Transition::Cancel),
+            (Role::Crew | Role::Admin, OrderStatus::Preparing) => Ok(Transition::Cancel),
+            (Role::Customer, _) => refuse("the kitchen has started it"),
+            _ => refuse("only pending or preparing orders can be cancelled"),
+        };
+    }
+    if role == Role::Customer {
+        return Err(ProtocolError::forbidden(
+            "only crew and admins change an order's status",
+        ));
+    }
+    if from.next() == Some(to) {
+        return Ok(Transition::Bump);
+    }
+    if from.previous() == Some(to) {
+        if now_ms - last_change_ms <= RECALL_WINDOW_SECS * 1000 {
+            return Ok(Transition::Recall);
+        }
+        return refuse("a recall is only possible within 120 s of the bump");
+    }
+    refuse("statuses move one step at a time")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FulfillmentKind {
+    Pickup,
+    Delivery,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fulfillment {
+    pub kind: FulfillmentKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PaymentMethod {
+    Card,
+    Cash,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PaymentStatus {
+    /// Card charged.
+    Paid,
+    /// Cash, to be paid on pickup or delivery.
+    Due,
+    /// Charged, then refunded on cancellation.
+    Refunded,
+    /// Cash order cancelled before payment.
+    Void,
+}
+
+/// An order's payment. Crew see only `method` and `status` (the rest `None`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    pub method: PaymentMethod,
+    pub status: PaymentStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last4: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_cents: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub item_id: String,
+    pub name: String,
+    pub qty: u32,
+    pub unit_price_cents: i64,
+    #[serde(default)]
+    pub notes: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub status: OrderStatus,
+    pub at: String,
+    pub by: UserRef,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub id: u64,
+    pub code: String,
+    pub client_order_id: String,
+    pub customer: Party,
+    pub lines: Vec<OrderLine>,
+    pub instructions: String,
+    pub fulfillment: Fulfillment,
+    pub status: OrderStatus,
+    pub subtotal_cents: i64,
+    pub discount_cents: i64,
+    pub total_cents: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promo_code: Option<String>,
+    pub payment: Payment,
+    pub prep_minutes: u32,
+    pub delivery_minutes: u32,
+    pub eta: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub history: Vec<HistoryEntry>,
+    /// Set when the customer changed the instructions after placing.
+    #[serde(default)]
+    pub modified: bool,
+}
+
+/// `K-0042`: the id zero-padded to at least four digits.
+pub fn order_code(id: u64) -> String {
+    format!("K-{id:04}")
+}
+
+impl Order {
+    /// The order as `role` may see it: crew see payment method and status only.
+    pub fn view_for(&self, role: Role) -> Order {
+        let mut o = self.clone();
+        if role == Role::Crew {
+            o.payment = Payment {
+                method: o.payment.method,
+                status: o.payment.status,
+                id: None,
+                brand: None,
+                last4: None,
+                amount_cents: None,
+            };
+        }
+        o
+    }
+
+    /// When the order entered its current status.
+    pub fn status_since_ms(&self) -> Millis {
+        self.history
+            .iter()
+            .rev()
+            .find(|h| h.status == self.status)
+            .and_then(|h| crate::time::parse_ms(&h.at))
+            .or_else(|| crate::time::parse_ms(&self.created_at))
+            .unwrap_or(0)
+    }
+
+    /// The promised time, from when the order entered its status: the prep
+    /// still to do and, for a delivery, the ride. `None` once final.
+    pub fn compute_eta(&self) -> Option<String> {
+        let since = self.status_since_ms();
+        let ride = match self.fulfillment.kind {
+            FulfillmentKind::Delivery => i64::from(self.delivery_minutes),
+            FulfillmentKind::Pickup => 0,
+        };
+        let minutes = match self.status {
+            OrderStatus::Pending | OrderStatus::Preparing => i64::from(self.prep_minutes) + ride,
+            OrderStatus::Ready => ride,
+            OrderStatus::Delivered | OrderStatus::Cancelled => return None,
+        };
+        Some(crate::time::format_ms(since + minutes * 60_000))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use OrderStatus::*;
+
+    const NOW: Millis = 1_800_000_000_000;
+
+    #[track_caller]
+    fn check(
+        from: OrderStatus,
+        to: OrderStatus,
+        role: Role,
+        age_s: i64,
+        expected: Result<Transition, ErrorCode>,
+    ) {
+        let got = check_transition(from, to, role, NOW - age_s * 1000, NOW).map_err(|e| e.code);
+        assert_eq!(got, expected, "{from} -> {to} by {role} after {age_s}s");
+    }
+
+    #[test]
+    fn every_transition() {
+        use Transition::*;
+        let it = Err(ErrorCode::InvalidTransition);
+        for role in [Role::Crew, Role::Admin] {
+            check(Pending, Preparing, role, 0, Ok(Bump));
+            check(Preparing, Ready, role, 0, Ok(Bump));
+            check(Ready, Delivered, role, 0, Ok(Bump));
+            check(Pending, Ready, role, 0, it);
+            check(Pending, Delivered, role, 0, it);
+            check(Preparing, Delivered, role, 0, it);
+            check(Ready, Preparing, role, 119, Ok(Recall));
+            check(Ready, Preparing, role, 120, Ok(Recall));
+            check(Ready, Preparing, role, 121, it);
+            check(Preparing, Pending, role, 10, Ok(Recall));
+            check(Ready, Pending, role, 0, it);
+            check(Delivered, Ready, role, 0, it);
+            check(Pending, Cancelled, role, 0, Ok(Cancel));
+            check(Preparing, Cancelled, role, 0, Ok(Cancel));
+            check(Ready, Cancelled, role, 0, it);
+            check(Delivered, Cancelled, role, 0, it);
+            check(Cancelled, Pending, role, 0, it);
+            for s in OrderStatus::ALL {
+                check(s, s, role, 0, Ok(Same));
+            }
+        }
+        check(Pending, Cancelled, Role::Customer, 0, Ok(Cancel));
+        check(Preparing, Cancelled, Role::Customer, 0, it);
+        check(
+            Pending,
+            Preparing,
+            Role::Customer,
+            0,
+            Err(ErrorCode::Forbidden),
+        );
+        check(Cancelled, Cancelled, Role::Customer, 0, Ok(Same));
+    }
+
+    #[test]
+    fn codes() {
+        assert_eq!(order_code(42), "K-0042");
+        assert_eq!(order_code(12345), "K-12345");
+    }
+}
