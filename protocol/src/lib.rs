@@ -5,6 +5,7 @@
 //! function is explicitly handed the time. That keeps the rules testable with
 //! plain data and lets every program share one copy of them.
 
+pub mod card;
 pub mod envelope;
 pub mod error;
 pub mod jwt;
@@ -47,7 +48,7 @@ impl Role {
 
 impl std::fmt::Display for Role {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 

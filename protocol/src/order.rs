@@ -243,12 +243,17 @@ impl Order {
         o
     }
 
-    /// When the order entered its current status.
+    /// When the order entered its current status: the first entry of the
+    /// last run of history entries with that status (a note added later
+    /// does not restart the clock).
     pub fn status_since_ms(&self) -> Millis {
-        self.history
+        let entered = self
+            .history
             .iter()
             .rev()
-            .find(|h| h.status == self.status)
+            .take_while(|h| h.status == self.status)
+            .last();
+        entered
             .and_then(|h| crate::time::parse_ms(&h.at))
             .or_else(|| crate::time::parse_ms(&self.created_at))
             .unwrap_or(0)

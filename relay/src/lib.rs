@@ -1,1 +1,189 @@
-//! Relay.
+//! The KfoodDelights relay: one process that holds every socket and keeps the
+//! data (DESIGN §2, §4, §10).
+//!
+//! [`run`] takes a bound listener, an opened store and a shutdown token, so a
+//! test binds `127.0.0.1:0` and opens a temporary store (see `ARCHITECTURE.md`).
+
+pub mod auth;
+pub mod config;
+pub mod core;
+pub mod demo;
+pub mod http;
+pub mod hub;
+pub mod limits;
+pub mod metrics;
+pub mod payment;
+pub mod server;
+pub mod shared;
+pub mod store;
+pub mod writer;
+pub mod ws;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kfood_protocol::jwt::Secret;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::auth::{Auth, UserRecord};
+use crate::config::Limits;
+use crate::core::{Command, Core};
+use crate::store::{Store, Tree};
+
+/// Requests waiting for the core. A flood waits here (and in each socket's
+/// read) rather than growing memory.
+pub const CORE_QUEUE: usize = 4096;
+/// Decided outcomes waiting for the writer: a couple of groups' worth.
+pub const WRITER_QUEUE: usize = 2 * writer::MAX_GROUP;
+/// How often alerts and log retention are checked.
+pub const TICK: Duration = Duration::from_secs(5);
+/// Time sockets get to say goodbye on shutdown.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Everything [`run`] needs besides the listener and the store.
+pub struct Options {
+    pub limits: Limits,
+    pub secret: Secret,
+    pub demo: bool,
+    pub tls: Option<TlsAcceptor>,
+}
+
+/// Lines to print after seeding the demo (the accounts and their passwords).
+pub fn seed_demo(store: &dyn Store) -> anyhow::Result<Vec<String>> {
+    let mut lines = Vec::new();
+    if store.get(Tree::Menu, b"items")?.is_none() {
+        let menu = demo::menu();
+        store.write(&[store::Put::set(
+            Tree::Menu,
+            b"items".to_vec(),
+            serde_json::to_vec(&menu)?,
+        )])?;
+        lines.push(format!("demo menu: {} items", menu.len()));
+    }
+    for (id, name, role, password) in demo::ACCOUNTS {
+        if store.get(Tree::Users, id.as_bytes())?.is_none() {
+            let rec = UserRecord {
+                id: id.into(),
+                name: name.into(),
+                role,
+                password_hash: auth::hash_password(password)
+                    .map_err(|e| anyhow::anyhow!(e.message))?,
+                created_at: kfood_protocol::time::now(),
+            };
+            store.write(&[store::Put::set(
+                Tree::Users,
+                id.as_bytes().to_vec(),
+                serde_json::to_vec(&rec)?,
+            )])?;
+        }
+        lines.push(format!(
+            "demo account: {id:<9} role {role:<8} password {password}"
+        ));
+    }
+    Ok(lines)
+}
+
+/// Serves until `shutdown` is cancelled, then stops gracefully (DESIGN §10):
+/// stop accepting, close every socket 1001 after a maintenance notice, write
+/// out everything decided, flush.
+pub async fn run(
+    listener: TcpListener,
+    store: Arc<dyn Store>,
+    opts: Options,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    opts.limits.validate().map_err(anyhow::Error::msg)?;
+    let revoked: HashMap<String, i64> = store
+        .scan(Tree::Revoked)?
+        .into_iter()
+        .filter_map(|(k, v)| {
+            let at = i64::from_be_bytes(v.as_slice().try_into().ok()?);
+            Some((String::from_utf8(k).ok()?, at))
+        })
+        .collect();
+    let auth = Arc::new(Auth::new(opts.secret, revoked));
+    let hub = Arc::new(hub::Hub::default());
+    let first_seq = Arc::new(AtomicU64::new(1));
+    let core = Core::load(
+        store.clone(),
+        hub.clone(),
+        auth.clone(),
+        Box::new(payment::Simulated),
+        opts.limits.clone(),
+        first_seq.clone(),
+    )?;
+    let (core_tx, core_rx) = mpsc::channel(CORE_QUEUE);
+    let (writer_tx, writer_rx) = mpsc::channel(WRITER_QUEUE);
+    let (published_tx, published_rx) = watch::channel(core.head_seq());
+    let shared = Arc::new(shared::Shared {
+        login_limiter: limits::LoginLimiter::new(opts.limits.login_per_min),
+        limits: opts.limits,
+        store: store.clone(),
+        hub,
+        auth,
+        metrics: Arc::new(metrics::Metrics::default()),
+        core: core_tx.clone(),
+        published: published_rx,
+        first_seq,
+        log_id: core.log_id.clone(),
+        started: Instant::now(),
+        store_failed: AtomicBool::new(false),
+        shutdown: shutdown.clone(),
+    });
+    tracing::info!(addr = %listener.local_addr()?, head_seq = core.head_seq(), log_id = %core.log_id, "relay listening");
+    let core_task = tokio::spawn(core.run(core_rx, writer_tx));
+    let writer_task = tokio::spawn(writer::run(
+        shared.clone(),
+        writer_rx,
+        published_tx,
+        core_tx.clone(),
+    ));
+    let metrics_task = tokio::spawn(metrics::run(shared.clone()));
+    let ticker = tokio::spawn(tick(shared.clone()));
+
+    let tracker = TaskTracker::new();
+    server::accept_loop(listener, opts.tls, shared.clone(), tracker.clone()).await;
+    tracing::info!("shutting down: closing sockets");
+    tracker.close();
+    if tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some connections did not close in time");
+    }
+    ticker.abort();
+    metrics_task.abort();
+    let _ = core_tx.send(Command::Shutdown).await;
+    drop(core_tx);
+    let _ = core_task.await;
+    drop(shared);
+    let _ = writer_task.await;
+    store.flush().await?;
+    tracing::info!("relay stopped");
+    Ok(())
+}
+
+async fn tick(shared: Arc<shared::Shared>) {
+    let mut every = tokio::time::interval(TICK);
+    loop {
+        tokio::select! {
+            _ = shared.shutdown.cancelled() => break,
+            _ = every.tick() => {}
+        }
+        let (_, crew, _) = shared.hub.counts();
+        if shared
+            .core
+            .send(Command::Tick { crew_online: crew })
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+}

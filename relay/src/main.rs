@@ -1,1 +1,291 @@
-fn main() {}
+//! `kfood-relay`: serve (the default), manage accounts, issue and revoke tokens.
+
+use std::io::BufRead;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use kfood_protocol::messages::{validate_password, validate_username};
+use kfood_protocol::Role;
+use kfood_relay::auth::{self, UserRecord};
+use kfood_relay::config::{ServeArgs, StoreArgs};
+use kfood_relay::store::{Put, SledStore, Store, Tree};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(
+    name = "kfood-relay",
+    version,
+    about = "KfoodDelights relay: WebSocket and HTTP API over an embedded store"
+)]
+struct Cli {
+    #[command(flatten)]
+    store: StoreArgs,
+    #[command(flatten)]
+    serve: ServeArgs,
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve (the default).
+    Serve,
+    /// Accounts in the store (the relay must be stopped).
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Tokens signed with the relay's secret.
+    #[command(subcommand)]
+    Token(TokenCmd),
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Create an account; the password comes from KFOOD_PASSWORD or the first line of stdin.
+    Add {
+        username: String,
+        #[arg(long)]
+        role: Role,
+        /// Display name (defaults to the username).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List accounts.
+    List,
+    /// Remove an account.
+    Remove { username: String },
+}
+
+#[derive(Subcommand)]
+enum TokenCmd {
+    /// Print a token alone on stdout (a device token for a kitchen terminal).
+    Issue {
+        #[arg(long)]
+        role: Role,
+        /// Display name, e.g. station-1.
+        #[arg(long)]
+        name: String,
+        /// User id (defaults to the name).
+        #[arg(long)]
+        sub: Option<String>,
+        /// Lifetime, e.g. 30d, 12h, 15m.
+        #[arg(long, default_value = "30d")]
+        ttl: humantime::Duration,
+    },
+    /// Refuse every token of a user issued up to now (the relay must be stopped;
+    /// a running relay takes `session_revoke`).
+    Revoke {
+        #[arg(long)]
+        user: String,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        None | Some(Cmd::Serve) => serve(cli.store, cli.serve),
+        Some(Cmd::User(cmd)) => user(&cli.store, cmd),
+        Some(Cmd::Token(cmd)) => token(&cli.store, cmd),
+    }
+}
+
+fn secret(args: &StoreArgs) -> anyhow::Result<(kfood_protocol::jwt::Secret, auth::SecretSource)> {
+    auth::load_secret(
+        std::env::var("KFOOD_JWT_SECRET").ok(),
+        args.jwt_secret_file.as_deref(),
+        &args.data_dir,
+    )
+}
+
+fn open_store(args: &StoreArgs) -> anyhow::Result<SledStore> {
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
+    Ok(SledStore::open(&args.data_dir, args.cache_mb)?)
+}
+
+fn serve(store_args: StoreArgs, args: ServeArgs) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "kfood_relay=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    args.limits.validate().map_err(anyhow::Error::msg)?;
+    let store = open_store(&store_args)?;
+    let (secret, source) = secret(&store_args)?;
+    match source {
+        auth::SecretSource::Generated => tracing::warn!(
+            file = %store_args.data_dir.join(auth::SECRET_FILE).display(),
+            "no KFOOD_JWT_SECRET given: created a random secret in the data directory"
+        ),
+        auth::SecretSource::Env => tracing::info!("JWT secret from KFOOD_JWT_SECRET"),
+        auth::SecretSource::File => tracing::info!("JWT secret from file"),
+    }
+    if args.demo {
+        for line in kfood_relay::seed_demo(&store)? {
+            println!("{line}");
+        }
+    }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(c), Some(k)) => Some(kfood_relay::server::tls_acceptor(c, k)?),
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "wss" } else { "ws" };
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.bind))?;
+        println!(
+            "kfood-relay listening on {scheme}://{}/ws",
+            listener.local_addr()?
+        );
+        let shutdown = CancellationToken::new();
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            stop.cancel();
+        });
+        let opts = kfood_relay::Options {
+            limits: args.limits,
+            secret,
+            demo: args.demo,
+            tls,
+        };
+        kfood_relay::run(listener, Arc::new(store), opts, shutdown).await
+    })
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var("KFOOD_PASSWORD") {
+        return Ok(p);
+    }
+    eprintln!("password (one line on stdin):");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+}
+
+fn user(args: &StoreArgs, cmd: UserCmd) -> anyhow::Result<()> {
+    let store = open_store(args).context(
+        "the relay must be stopped to change accounts (a running relay takes user_create)",
+    )?;
+    match cmd {
+        UserCmd::Add {
+            username,
+            role,
+            name,
+        } => {
+            validate_username(&username).map_err(|e| anyhow::anyhow!(e.message))?;
+            if store.get(Tree::Users, username.as_bytes())?.is_some() {
+                bail!("{username} exists already");
+            }
+            let password = read_password()?;
+            validate_password(&password).map_err(|e| anyhow::anyhow!(e.message))?;
+            let name = name.unwrap_or_else(|| username.clone());
+            let name = kfood_protocol::menu::checked_name(
+                "name",
+                &name,
+                kfood_protocol::limits::MAX_NAME_CHARS,
+            )
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+            let rec = UserRecord {
+                id: username.clone(),
+                name,
+                role,
+                password_hash: auth::hash_password(&password)
+                    .map_err(|e| anyhow::anyhow!(e.message))?,
+                created_at: kfood_protocol::time::now(),
+            };
+            store.write(&[Put::set(
+                Tree::Users,
+                username.as_bytes().to_vec(),
+                serde_json::to_vec(&rec)?,
+            )])?;
+            flush(&store)?;
+            println!("created {role} {username}");
+        }
+        UserCmd::List => {
+            for (_, v) in store.scan(Tree::Users)? {
+                if let Ok(u) = serde_json::from_slice::<UserRecord>(&v) {
+                    println!("{:<32} {:<8} {}", u.id, u.role, u.name);
+                }
+            }
+        }
+        UserCmd::Remove { username } => {
+            if store.get(Tree::Users, username.as_bytes())?.is_none() {
+                bail!("no user {username}");
+            }
+            store.write(&[Put::delete(Tree::Users, username.as_bytes().to_vec())])?;
+            flush(&store)?;
+            println!("removed {username}");
+        }
+    }
+    Ok(())
+}
+
+fn flush(store: &SledStore) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_current_thread()
+        .build()?
+        .block_on(store.flush())?;
+    Ok(())
+}
+
+fn token(args: &StoreArgs, cmd: TokenCmd) -> anyhow::Result<()> {
+    match cmd {
+        TokenCmd::Issue {
+            role,
+            name,
+            sub,
+            ttl,
+        } => {
+            let (secret, _) = secret(args)?;
+            let name = kfood_protocol::sanitize::clean_line(&name);
+            let sub = sub.unwrap_or_else(|| name.clone());
+            let now = kfood_protocol::time::now_ms() / 1000;
+            let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
+            let claims = kfood_protocol::jwt::Claims::new(&sub, &name, role, now, ttl);
+            println!("{}", secret.sign(&claims));
+        }
+        TokenCmd::Revoke { user } => {
+            let store = open_store(args)
+                .context("the relay must be stopped (a running relay takes session_revoke)")?;
+            let at = kfood_protocol::time::now_ms() / 1000;
+            store.write(&[Put::set(
+                Tree::Revoked,
+                user.as_bytes().to_vec(),
+                at.to_be_bytes().to_vec(),
+            )])?;
+            flush(&store)?;
+            println!("revoked every token of {user} issued up to now");
+        }
+    }
+    Ok(())
+}
+
+#[allow(dead_code)]
+fn _assert_path(_: &Path) {}

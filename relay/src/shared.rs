@@ -1,0 +1,41 @@
+//! What every task of the relay shares.
+
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::Auth;
+use crate::config::Limits;
+use crate::core::Command;
+use crate::hub::Hub;
+use crate::metrics::Metrics;
+use crate::store::Store;
+
+pub struct Shared {
+    pub limits: Limits,
+    pub store: Arc<dyn Store>,
+    pub hub: Arc<Hub>,
+    pub auth: Arc<Auth>,
+    pub metrics: Arc<Metrics>,
+    /// Requests to the core; bounded so a flood waits here, not in memory.
+    pub core: mpsc::Sender<Command>,
+    /// Highest seq published (durable and broadcast).
+    pub published: watch::Receiver<u64>,
+    /// Oldest seq still in the log.
+    pub first_seq: Arc<AtomicU64>,
+    pub log_id: String,
+    pub started: Instant,
+    /// Set after a failed write; `/healthz` then answers 503.
+    pub store_failed: AtomicBool,
+    pub shutdown: CancellationToken,
+    pub login_limiter: crate::limits::LoginLimiter,
+}
+
+impl Shared {
+    pub fn head(&self) -> u64 {
+        *self.published.borrow()
+    }
+}

@@ -1,0 +1,510 @@
+//! One socket's life (DESIGN §4): authentication within 10 s, then requests,
+//! heartbeats, live events and the close codes.
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use kfood_protocol::envelope::join_batch;
+use kfood_protocol::jwt::Claims;
+use kfood_protocol::messages::{self as m, kind, ActivityKind};
+use kfood_protocol::{limits, Envelope, ErrorCode, Frame, ProtocolError, Role};
+use serde_json::{json, Value};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+use crate::core::{stamped, Caller, Command, Item};
+use crate::hub::{ConnEntry, LogRecord, Outgoing};
+use crate::limits::{ConnLimiter, Verdict};
+use crate::shared::Shared;
+use crate::store::{be, from_be, Tree};
+
+/// Frames joined into one outbound `batch`. Well under the §9 batch limit a
+/// client may hold the relay to, and small enough to keep frames short.
+pub const OUT_BATCH: usize = 64;
+/// Events read from the log per step of a replay.
+const REPLAY_CHUNK: usize = 256;
+
+pub mod close {
+    pub const PROTOCOL: u16 = 4000;
+    pub const UNAUTHENTICATED: u16 = 4001;
+    pub const FORBIDDEN: u16 = 4003;
+    pub const RATE_LIMIT: u16 = 4008;
+    pub const TOO_LARGE: u16 = 4009;
+    pub const HEARTBEAT: u16 = 4010;
+    pub const REVOKED: u16 = 4011;
+    pub const GOING_AWAY: u16 = 1001;
+    /// The client fell too far behind; it resumes from its last seq.
+    pub const TRY_AGAIN: u16 = 1013;
+}
+
+type Ws<S> = WebSocketStream<S>;
+
+async fn send_env<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut Ws<S>, env: &Envelope) -> bool {
+    ws.send(Message::text(stamped(env.clone()).to_json()))
+        .await
+        .is_ok()
+}
+
+async fn close_with<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut Ws<S>, code: u16, reason: &str) {
+    let frame = CloseFrame {
+        code: CloseCode::from(code),
+        reason: reason.to_owned().into(),
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(2), ws.close(Some(frame))).await;
+}
+
+async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut Ws<S>, err: &ProtocolError, code: u16) {
+    send_env(ws, &Envelope::error(None, err)).await;
+    close_with(ws, code, &err.message).await;
+}
+
+/// Reads and checks the first frame: a valid `authentication`.
+async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
+    shared: &Shared,
+    ws: &mut Ws<S>,
+) -> Option<(Claims, Option<u64>)> {
+    let first =
+        tokio::time::timeout(Duration::from_secs(limits::AUTH_TIMEOUT_SECS), ws.next()).await;
+    let text = match first {
+        Err(_) => {
+            let e = ProtocolError::new(ErrorCode::AuthFailed, "no authentication within 10 s");
+            refuse(ws, &e, close::UNAUTHENTICATED).await;
+            return None;
+        }
+        Ok(Some(Ok(Message::Text(t)))) => t,
+        Ok(Some(Ok(Message::Binary(_)))) => {
+            close_with(
+                ws,
+                close::PROTOCOL,
+                "binary frames are not part of the protocol",
+            )
+            .await;
+            return None;
+        }
+        Ok(_) => return None,
+    };
+    if text.len() > shared.limits.max_frame_bytes {
+        close_with(ws, close::TOO_LARGE, "frame too large").await;
+        return None;
+    }
+    let auth = match parse_authentication(&text) {
+        Ok(a) => a,
+        Err(e) => {
+            refuse(ws, &e, close::UNAUTHENTICATED).await;
+            return None;
+        }
+    };
+    let claims = match shared.auth.check(&auth.token) {
+        Ok(c) => c,
+        Err(e) => {
+            refuse(ws, &e, close::UNAUTHENTICATED).await;
+            return None;
+        }
+    };
+    if claims.role != auth.user_type {
+        let e = ProtocolError::forbidden(format!(
+            "this token is for {}, not {}",
+            claims.role, auth.user_type
+        ))
+        .with_field("userType");
+        refuse(ws, &e, close::FORBIDDEN).await;
+        return None;
+    }
+    Some((claims, auth.since))
+}
+
+/// The `authentication` fields, from the top level or from `data`.
+pub fn parse_authentication(text: &str) -> Result<m::Authentication, ProtocolError> {
+    let env: Envelope = serde_json::from_str(text).map_err(|_| {
+        ProtocolError::new(
+            ErrorCode::AuthFailed,
+            "the first message must be authentication",
+        )
+    })?;
+    if env.kind != kind::AUTHENTICATION {
+        return Err(ProtocolError::new(
+            ErrorCode::AuthFailed,
+            "the first message must be authentication",
+        ));
+    }
+    let mut fields = match env.data {
+        Value::Object(o) => o,
+        _ => serde_json::Map::new(),
+    };
+    for (k, v) in env.extra {
+        fields.entry(k).or_insert(v);
+    }
+    kfood_protocol::envelope::parse_value::<m::Authentication>(Value::Object(fields)).map_err(|e| {
+        ProtocolError {
+            code: ErrorCode::AuthFailed,
+            message: format!("bad authentication: {}", e.message),
+            field: e.field,
+        }
+    })
+}
+
+pub async fn serve<S>(shared: Arc<Shared>, mut ws: Ws<S>, peer: Option<SocketAddr>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let Some((claims, since)) = authenticate(&shared, &mut ws).await else {
+        return;
+    };
+    let user = claims.user();
+    let caller = Caller {
+        user: user.clone(),
+        session: uuid::Uuid::new_v4().to_string(),
+    };
+    let id = shared.hub.next_conn_id();
+    let (tx, mut rx) = mpsc::channel(shared.limits.outbound_queue);
+    let entry = ConnEntry {
+        id,
+        user: user.clone(),
+        session: caller.session.clone(),
+        tx: tx.clone(),
+    };
+    if user.role == Role::Admin {
+        crate::hub::lock(&shared.metrics.fresh_admins).push(tx.clone());
+    }
+    // The hub's copy is the only long-lived sender: when the hub drops a slow
+    // connection, the queue ends and this task closes the socket.
+    let weak = tx.downgrade();
+    drop(tx);
+    if shared
+        .core
+        .send(Command::Attach {
+            caller: caller.clone(),
+            since,
+            entry,
+        })
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let _ = shared
+        .core
+        .send(Command::Activity {
+            user: user.clone(),
+            kind: ActivityKind::Connect,
+            text: format!(
+                "connected from {}",
+                peer.map(|p| p.ip().to_string())
+                    .unwrap_or_else(|| "?".into())
+            ),
+        })
+        .await;
+    tracing::info!(conn = id, user = %user.id, role = %user.role, "authenticated");
+
+    let hb = Duration::from_millis(shared.limits.heartbeat_ms);
+    let silent_limit = hb * 5 / 2;
+    let mut last_heard = Instant::now();
+    let mut check = tokio::time::interval(hb / 2);
+    check.reset();
+    let expires_in = Duration::from_secs(
+        u64::try_from(claims.exp - kfood_protocol::time::now_ms() / 1000).unwrap_or(0),
+    );
+    let expiry = tokio::time::sleep(expires_in);
+    tokio::pin!(expiry);
+    let mut limiter = ConnLimiter::new(shared.limits.rate_per_sec, shared.limits.rate_burst);
+    let reason: &str = loop {
+        tokio::select! {
+            _ = shared.shutdown.cancelled() => {
+                let notice = shutdown_notice();
+                send_env(&mut ws, &notice).await;
+                close_with(&mut ws, close::GOING_AWAY, "relay shutting down").await;
+                break "shutdown";
+            }
+            incoming = ws.next() => {
+                let msg = match incoming {
+                    Some(Ok(msg)) => msg,
+                    _ => break "closed by client",
+                };
+                last_heard = Instant::now();
+                match msg {
+                    Message::Text(t) => {
+                        if t.len() > shared.limits.max_frame_bytes {
+                            close_with(&mut ws, close::TOO_LARGE, "frame too large").await;
+                            break "frame too large";
+                        }
+                        match on_text(&shared, &caller, &t, &mut limiter, &weak, &mut ws).await {
+                            Ok(()) => {}
+                            Err(code) => {
+                                close_with(&mut ws, code, "rate limit").await;
+                                break "rate limit";
+                            }
+                        }
+                    }
+                    Message::Binary(_) => {
+                        close_with(&mut ws, close::PROTOCOL, "binary frames are not part of the protocol").await;
+                        break "binary frame";
+                    }
+                    Message::Close(_) => break "closed by client",
+                    _ => {}
+                }
+            }
+            out = rx.recv() => {
+                match out {
+                    None => {
+                        close_with(&mut ws, close::TRY_AGAIN, "too far behind; resume").await;
+                        break "slow client";
+                    }
+                    Some(first) => {
+                        if let Err((code, why)) = write_out(&shared, &caller, &mut ws, first, &mut rx).await {
+                            if code != 0 {
+                                close_with(&mut ws, code, &why).await;
+                            }
+                            break "closed by relay";
+                        }
+                    }
+                }
+            }
+            _ = check.tick() => {
+                if last_heard.elapsed() > silent_limit {
+                    close_with(&mut ws, close::HEARTBEAT, "heartbeat timeout").await;
+                    break "heartbeat timeout";
+                }
+            }
+            _ = &mut expiry => {
+                let e = ProtocolError::new(ErrorCode::TokenExpired, "the token has expired; log in again");
+                refuse(&mut ws, &e, close::UNAUTHENTICATED).await;
+                break "token expired";
+            }
+        }
+    };
+    shared.hub.unregister(id);
+    tracing::info!(conn = id, user = %user.id, reason, "disconnected");
+    if !shared.shutdown.is_cancelled() {
+        let _ = shared.core.try_send(Command::Activity {
+            user,
+            kind: ActivityKind::Disconnect,
+            text: reason.into(),
+        });
+    }
+}
+
+fn shutdown_notice() -> Envelope {
+    let now = kfood_protocol::time::now();
+    Envelope::new(
+        kind::ANNOUNCEMENT,
+        json!({
+            "id": 0, "audience": "all", "kind": "maintenance",
+            "text": "The relay is restarting. Reconnecting shortly; nothing is lost.",
+            "expires_at": null, "created_at": now, "by": {"id": "relay", "name": "KfoodDelights"},
+        }),
+    )
+}
+
+fn rate_error(reference: Option<String>, wait: Duration) -> Item {
+    let err = ProtocolError::new(ErrorCode::RateLimited, "too many messages; slow down");
+    let mut env = Envelope::error(reference.as_deref(), &err);
+    if let Some(obj) = env.data.as_object_mut() {
+        obj.insert(
+            "retry_after_ms".into(),
+            json!(wait.as_millis().max(1) as u64),
+        );
+    }
+    Item::Reply { reference, env }
+}
+
+/// Handles one client frame. `Err(close code)` when the connection must end.
+async fn on_text<S: AsyncRead + AsyncWrite + Unpin>(
+    shared: &Shared,
+    caller: &Caller,
+    text: &str,
+    limiter: &mut ConnLimiter,
+    queue: &mpsc::WeakSender<Outgoing>,
+    ws: &mut Ws<S>,
+) -> Result<(), u16> {
+    let frame = Frame::parse(text, shared.limits.max_batch);
+    let n = frame.as_ref().map(Frame::len).unwrap_or(1).max(1);
+    shared
+        .metrics
+        .msgs_in
+        .fetch_add(n as u64, Ordering::Relaxed);
+    let envs: Vec<Result<Envelope, ProtocolError>> = match frame {
+        Err(e) => {
+            // The frame as a whole is refused: one error, nothing runs.
+            if let Verdict::Close = limiter.check() {
+                return Err(close::RATE_LIMIT);
+            }
+            send_env(ws, &Envelope::error(None, &e)).await;
+            return Ok(());
+        }
+        Ok(Frame::Single(env)) if env.kind == kind::HEARTBEAT => {
+            // Answered here, at once, so the round trip measures the network.
+            return match limiter.check() {
+                Verdict::Close => Err(close::RATE_LIMIT),
+                Verdict::Refuse(wait) => {
+                    if let Item::Reply { env, .. } = rate_error(env.id.clone(), wait) {
+                        send_env(ws, &env).await;
+                    }
+                    Ok(())
+                }
+                Verdict::Allow => {
+                    let t = env
+                        .parse_data::<m::Heartbeat>()
+                        .map(|h| h.t)
+                        .unwrap_or(Value::Null);
+                    let hb = m::Heartbeat {
+                        t,
+                        relay_ms: Some(kfood_protocol::time::now_ms()),
+                    };
+                    let mut reply = Envelope::new(
+                        kind::HEARTBEAT,
+                        serde_json::to_value(hb).unwrap_or_default(),
+                    );
+                    reply.id = None;
+                    send_env(ws, &reply).await;
+                    Ok(())
+                }
+            };
+        }
+        Ok(Frame::Single(env)) => vec![Ok(env)],
+        Ok(Frame::Batch(v)) => v,
+    };
+    let mut items = Vec::with_capacity(envs.len());
+    for e in envs {
+        let verdict = limiter.check();
+        let item = match (e, verdict) {
+            (_, Verdict::Close) => return Err(close::RATE_LIMIT),
+            (Ok(env), Verdict::Refuse(wait)) => rate_error(env.id.clone(), wait),
+            (Err(_), Verdict::Refuse(wait)) => rate_error(None, wait),
+            (Err(error), Verdict::Allow) => Item::Reply {
+                reference: None,
+                env: Envelope::error(None, &error),
+            },
+            (Ok(env), Verdict::Allow) => {
+                let password_hash = pre_hash(&env).await;
+                Item::Msg { env, password_hash }
+            }
+        };
+        items.push(item);
+    }
+    if items.is_empty() {
+        return Ok(());
+    }
+    // No queue: the hub dropped this connection as too slow; it is closing.
+    let Some(reply) = queue.upgrade() else {
+        return Ok(());
+    };
+    let _ = shared
+        .core
+        .send(Command::Request {
+            caller: caller.clone(),
+            items,
+            reply,
+        })
+        .await;
+    Ok(())
+}
+
+/// Argon2 takes tens of milliseconds: hash a new account's password here, off
+/// the core, so one `user_create` never stalls everyone's orders.
+async fn pre_hash(env: &Envelope) -> Option<String> {
+    if env.kind != kind::USER_CREATE {
+        return None;
+    }
+    let pw = env.data.get("password")?.as_str()?.to_owned();
+    m::validate_password(&pw).ok()?;
+    tokio::task::spawn_blocking(move || crate::auth::hash_password(&pw).ok())
+        .await
+        .ok()
+        .flatten()
+}
+
+/// Writes `first` and whatever else is queued, joined into batch frames.
+/// `Err((code, reason))` closes the socket (code 0: the socket is gone).
+async fn write_out<S: AsyncRead + AsyncWrite + Unpin>(
+    shared: &Shared,
+    caller: &Caller,
+    ws: &mut Ws<S>,
+    first: Outgoing,
+    rx: &mut mpsc::Receiver<Outgoing>,
+) -> Result<(), (u16, String)> {
+    let mut pending: Vec<Arc<str>> = Vec::new();
+    let mut next = Some(first);
+    while let Some(o) = next.take() {
+        match o {
+            Outgoing::Frame(f) => pending.push(f),
+            Outgoing::Replay { after, upto } => {
+                flush(ws, &mut pending).await?;
+                replay(shared, caller, ws, after, upto).await?;
+            }
+            Outgoing::Close(code, reason) => {
+                flush(ws, &mut pending).await?;
+                return Err((code, reason));
+            }
+        }
+        if pending.len() < OUT_BATCH {
+            next = rx.try_recv().ok();
+        } else {
+            flush(ws, &mut pending).await?;
+            next = rx.try_recv().ok();
+        }
+    }
+    flush(ws, &mut pending).await
+}
+
+async fn flush<S: AsyncRead + AsyncWrite + Unpin>(
+    ws: &mut Ws<S>,
+    pending: &mut Vec<Arc<str>>,
+) -> Result<(), (u16, String)> {
+    let text = match pending.len() {
+        0 => return Ok(()),
+        1 => pending[0].to_string(),
+        _ => join_batch(pending),
+    };
+    pending.clear();
+    ws.send(Message::text(text))
+        .await
+        .map_err(|_| (0, String::new()))
+}
+
+/// Sends the durable events `after < seq <= upto` this user may see.
+async fn replay<S: AsyncRead + AsyncWrite + Unpin>(
+    shared: &Shared,
+    caller: &Caller,
+    ws: &mut Ws<S>,
+    after: u64,
+    upto: u64,
+) -> Result<(), (u16, String)> {
+    let mut from = after + 1;
+    while from <= upto {
+        let rows = shared
+            .store
+            .range_from(Tree::Events, &be(from), REPLAY_CHUNK)
+            .map_err(|e| (1011, e.to_string()))?;
+        if rows.is_empty() {
+            break;
+        }
+        let mut pending: Vec<Arc<str>> = Vec::new();
+        for (k, v) in &rows {
+            let seq = from_be(k);
+            from = seq + 1;
+            if seq > upto {
+                from = upto + 1;
+                break;
+            }
+            let Ok(rec) = serde_json::from_slice::<LogRecord>(v) else {
+                continue;
+            };
+            if let Some(env) = rec.view_for(caller.user.role, &caller.user.id) {
+                pending.push(env.to_json().into());
+                if pending.len() == OUT_BATCH {
+                    flush(ws, &mut pending).await?;
+                }
+            }
+        }
+        flush(ws, &mut pending).await?;
+    }
+    Ok(())
+}
