@@ -1,0 +1,3 @@
+//! kfood-admin.
+
+fn main() {}

@@ -1,0 +1,3 @@
+//! kfood-crew.
+
+fn main() {}

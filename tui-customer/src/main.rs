@@ -1,0 +1,3 @@
+//! kfood-customer.
+
+fn main() {}
