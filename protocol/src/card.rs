@@ -26,7 +26,7 @@ pub fn luhn_ok(digits: &str) -> bool {
         }
         sum += d;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// `visa`, `mastercard`, `amex`, `discover` or `card`.

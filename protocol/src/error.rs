@@ -23,8 +23,6 @@ pub enum ErrorCode {
     AuthFailed,
     TokenExpired,
     Internal,
-    /// HTTP only: `POST /api/register` with a username already in use (409).
-    Conflict,
 }
 
 impl ErrorCode {
@@ -47,7 +45,6 @@ impl ErrorCode {
             ErrorCode::AuthFailed => "auth_failed",
             ErrorCode::TokenExpired => "token_expired",
             ErrorCode::Internal => "internal",
-            ErrorCode::Conflict => "conflict",
         }
     }
 }

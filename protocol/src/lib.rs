@@ -5,6 +5,9 @@
 //! function is explicitly handed the time. That keeps the rules testable with
 //! plain data and lets every program share one copy of them.
 
+// Nothing a client sends may panic the relay: no unwrap/expect outside tests.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod card;
 pub mod envelope;
 pub mod error;

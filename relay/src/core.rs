@@ -383,13 +383,11 @@ impl Core {
             }
             Command::Register { record, reply } => {
                 if self.users.contains_key(&record.id) {
-                    let _ = reply.send(
-                        Err(ProtocolError::new(
-                            ErrorCode::Conflict,
-                            "that username is taken",
-                        ))
-                        .map_err(|e| e.with_field("username")),
-                    );
+                    // The HTTP layer answers this one 409.
+                    let _ = reply.send(Err(ProtocolError::invalid(
+                        "username",
+                        "that username is taken",
+                    )));
                 } else {
                     let user = UserRef {
                         id: record.id.clone(),
@@ -605,6 +603,8 @@ impl Core {
         let reference = env.id.clone();
         let result = self.dispatch(caller, &env, password_hash, reply, now, out);
         let reply_env = match result {
+            // Only a message with an id is acknowledged; a refusal is always said.
+            Ok(Some(_)) if reference.is_none() => return,
             Ok(Some(v)) => Envelope::ack(reference.as_deref(), v),
             Ok(None) => return,
             Err(e) => Envelope::error(reference.as_deref(), &e),
@@ -653,7 +653,8 @@ impl Core {
                     out: frame(&stamped(Envelope::new(kind::HEARTBEAT, to_value(&hb)))),
                     reference: env.id.clone(),
                 });
-                Ok(None)
+                // With an id it is also acknowledged, like every message (§3).
+                Ok(env.id.as_ref().map(|_| json!({})))
             }
             kind::AUTHENTICATION => Err(ProtocolError::invalid(
                 "type",

@@ -48,7 +48,6 @@ fn status_for(code: ErrorCode) -> StatusCode {
     match code {
         ErrorCode::AuthFailed | ErrorCode::TokenExpired => StatusCode::UNAUTHORIZED,
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-        ErrorCode::Conflict => StatusCode::CONFLICT,
         ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -294,6 +293,9 @@ async fn register(
             warp::reply::json(&login_reply(&shared, &rec)),
             StatusCode::CREATED,
         )),
+        Ok(Err(e)) if e.field.as_deref() == Some("username") => {
+            Err(reject(StatusCode::CONFLICT, e))
+        }
         Ok(Err(e)) => Err(reject(status_for(e.code), e)),
         Err(_) => Err(reject(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -448,7 +450,7 @@ async fn messages(
     for e in envs {
         items.push(match e {
             Ok(env) => {
-                let password_hash = pre_hash(&env).await;
+                let password_hash = crate::auth::pre_hash(&env).await;
                 Item::Msg { env, password_hash }
             }
             Err(error) => Item::Reply {
@@ -486,18 +488,6 @@ async fn messages(
         }
     }
     Ok(warp::reply::json(&json!({ "replies": replies })))
-}
-
-async fn pre_hash(env: &Envelope) -> Option<String> {
-    if env.kind != kind::USER_CREATE {
-        return None;
-    }
-    let pw = env.data.get("password")?.as_str()?.to_owned();
-    m::validate_password(&pw).ok()?;
-    tokio::task::spawn_blocking(move || crate::auth::hash_password(&pw).ok())
-        .await
-        .ok()
-        .flatten()
 }
 
 async fn menu(shared: Arc<Shared>) -> Result<impl Reply, Rejection> {

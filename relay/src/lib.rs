@@ -4,6 +4,9 @@
 //! [`run`] takes a bound listener, an opened store and a shutdown token, so a
 //! test binds `127.0.0.1:0` and opens a temporary store (see `ARCHITECTURE.md`).
 
+// Nothing a client sends may panic the relay: no unwrap/expect outside tests.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod auth;
 pub mod config;
 pub mod core;

@@ -364,6 +364,9 @@ async fn on_text<S: AsyncRead + AsyncWrite + Unpin>(
                     );
                     reply.id = None;
                     send_env(ws, &reply).await;
+                    if let Some(id) = env.id.as_deref() {
+                        send_env(ws, &Envelope::ack(Some(id), json!({}))).await;
+                    }
                     Ok(())
                 }
             };
@@ -383,7 +386,7 @@ async fn on_text<S: AsyncRead + AsyncWrite + Unpin>(
                 env: Envelope::error(None, &error),
             },
             (Ok(env), Verdict::Allow) => {
-                let password_hash = pre_hash(&env).await;
+                let password_hash = crate::auth::pre_hash(&env).await;
                 Item::Msg { env, password_hash }
             }
         };
@@ -405,20 +408,6 @@ async fn on_text<S: AsyncRead + AsyncWrite + Unpin>(
         })
         .await;
     Ok(())
-}
-
-/// Argon2 takes tens of milliseconds: hash a new account's password here, off
-/// the core, so one `user_create` never stalls everyone's orders.
-async fn pre_hash(env: &Envelope) -> Option<String> {
-    if env.kind != kind::USER_CREATE {
-        return None;
-    }
-    let pw = env.data.get("password")?.as_str()?.to_owned();
-    m::validate_password(&pw).ok()?;
-    tokio::task::spawn_blocking(move || crate::auth::hash_password(&pw).ok())
-        .await
-        .ok()
-        .flatten()
 }
 
 /// Writes `first` and whatever else is queued, joined into batch frames.
