@@ -1,0 +1,518 @@
+//! `kfood-sim load` and `kfood-sim idle`: real sockets, real orders, measured.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use futures_util::stream::{self, StreamExt};
+use kfood_protocol::messages::kind;
+use kfood_protocol::{Envelope, Role};
+use rand::Rng;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+
+use crate::conn::SimConn;
+use crate::procstat;
+use crate::report::{Latencies, Report};
+use crate::tokens::Minter;
+use crate::Target;
+
+#[derive(Args)]
+pub struct LoadArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Customer connections.
+    #[arg(long, default_value_t = 100)]
+    pub customers: usize,
+    /// Crew connections; they share the bumping of every order.
+    #[arg(long, default_value_t = 2)]
+    pub crew: usize,
+    /// Admin connections; the first sends an announcement every --announce-every seconds.
+    #[arg(long, default_value_t = 1)]
+    pub admins: usize,
+    /// Orders per second across all customers; 0 = each customer orders again as soon as acked.
+    #[arg(long, default_value_t = 10.0)]
+    pub orders_per_sec: f64,
+    /// Seconds of load after everyone is connected.
+    #[arg(long, default_value_t = 30)]
+    pub duration: u64,
+    /// Seconds between announcements (0: none).
+    #[arg(long, default_value_t = 5)]
+    pub announce_every: u64,
+    /// Sockets opened at once while connecting.
+    #[arg(long, default_value_t = 64)]
+    pub connect_concurrency: usize,
+    /// Write the report as JSON to this file too.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// The relay's process id, when it runs on this machine: its RSS and CPU are reported.
+    #[arg(long)]
+    pub relay_pid: Option<u32>,
+}
+
+#[derive(Args)]
+pub struct IdleArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Idle authenticated sockets to open.
+    #[arg(long, default_value_t = 1000)]
+    pub sockets: usize,
+    /// Seconds to hold them before measuring.
+    #[arg(long, default_value_t = 5)]
+    pub hold: u64,
+    /// The relay's process id (required to measure it).
+    #[arg(long)]
+    pub relay_pid: u32,
+    #[arg(long, default_value_t = 64)]
+    pub connect_concurrency: usize,
+}
+
+/// Counters and latencies shared by every simulated user.
+#[derive(Default)]
+struct Shared {
+    placed: AtomicU64,
+    acked: AtomicU64,
+    place_to_ack: Mutex<Latencies>,
+    update_to_customer: Mutex<Latencies>,
+    /// (order id, status) → when crew sent the update.
+    updates_sent: Mutex<HashMap<(u64, String), Instant>>,
+    /// announcement id → when it was sent, and when the last client got it.
+    announcements: Mutex<HashMap<u64, (Option<Instant>, Option<Instant>)>>,
+    errors: Mutex<BTreeMap<String, u64>>,
+    connected: AtomicUsize,
+}
+
+impl Shared {
+    fn error(&self, code: &str) {
+        *self
+            .errors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(code.to_owned())
+            .or_default() += 1;
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+const ITEMS: [&str; 8] = [
+    "bibimbap",
+    "bulgogi",
+    "kimchi-jjigae",
+    "tteokbokki",
+    "japchae",
+    "kimbap",
+    "mandu",
+    "sikhye",
+];
+
+/// A random order: one to three lines, mostly card, some cash.
+pub fn random_order(rng: &mut impl Rng, menu: &[String]) -> Value {
+    let pool: Vec<&str> = if menu.is_empty() {
+        ITEMS.to_vec()
+    } else {
+        menu.iter().map(String::as_str).collect()
+    };
+    let n = rng.gen_range(1..=3);
+    let items: Vec<Value> = (0..n)
+        .map(
+            |_| json!({"item_id": pool[rng.gen_range(0..pool.len())], "qty": rng.gen_range(1..=2)}),
+        )
+        .collect();
+    let payment = if rng.gen_bool(0.8) {
+        json!({"method": "card", "card": {"number": "4242424242424242", "exp": "12/30", "cvc": "123"}})
+    } else {
+        json!({"method": "cash"})
+    };
+    json!({
+        "client_order_id": uuid::Uuid::new_v4(),
+        "items": items,
+        "fulfillment": {"kind": "pickup"},
+        "payment": payment,
+    })
+}
+
+async fn connect_all(
+    target: &Target,
+    minter: &Minter,
+    users: Vec<(String, Role)>,
+    concurrency: usize,
+    shared: &Arc<Shared>,
+) -> Vec<(String, Role, Option<(SimConn, mpsc::Receiver<Envelope>)>)> {
+    let mut tokens = Vec::with_capacity(users.len());
+    for (id, role) in users {
+        let t = minter.token(&id, &id, role);
+        tokens.push((id, role, t));
+    }
+    stream::iter(tokens)
+        .map(|(id, role, tok)| {
+            let target = target.clone();
+            let shared = shared.clone();
+            async move {
+                let conn = match tok {
+                    Ok(t) => match SimConn::connect(&target, t, role).await {
+                        Ok(c) => {
+                            shared.connected.fetch_add(1, Ordering::Relaxed);
+                            Some(c)
+                        }
+                        Err(e) => {
+                            tracing::warn!(user = %id, cause = %e, "connect failed");
+                            shared.error("connect");
+                            None
+                        }
+                    },
+                    Err(e) => {
+                        tracing::warn!(user = %id, cause = %e, "no token");
+                        shared.error("token");
+                        None
+                    }
+                };
+                (id, role, conn)
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await
+}
+
+pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
+    let minter = Minter::from_env(args.target.relay_bin.clone(), args.target.data_dir.clone())?;
+    let shared = Arc::new(Shared::default());
+    let run_id = uuid::Uuid::new_v4().simple().to_string()[..6].to_owned();
+    let mut users = Vec::new();
+    users.extend((0..args.crew).map(|i| (format!("sim-{run_id}-crew-{i}"), Role::Crew)));
+    users.extend((0..args.admins).map(|i| (format!("sim-{run_id}-admin-{i}"), Role::Admin)));
+    users.extend((0..args.customers).map(|i| (format!("sim-{run_id}-cust-{i}"), Role::Customer)));
+    let total = users.len();
+    eprintln!("connecting {total} sockets to {} ...", args.target.relay);
+    let t0 = Instant::now();
+    let conns = connect_all(
+        &args.target,
+        &minter,
+        users,
+        args.connect_concurrency,
+        &shared,
+    )
+    .await;
+    eprintln!(
+        "{} of {total} connected in {:.1} s",
+        shared.connected.load(Ordering::Relaxed),
+        t0.elapsed().as_secs_f64()
+    );
+
+    let start_sample = args.relay_pid.and_then(procstat::sample);
+    let peak_rss = Arc::new(AtomicU64::new(start_sample.map_or(0, |s| s.rss_kib)));
+    let deadline = Instant::now() + Duration::from_secs(args.duration);
+    let stop = tokio_util::sync::CancellationToken::new();
+    let mut customers = Vec::new();
+    let mut crew = Vec::new();
+    let mut admin: Option<SimConn> = None;
+    let mut all = Vec::new();
+    let crew_total = conns
+        .iter()
+        .filter(|(_, r, c)| *r == Role::Crew && c.is_some())
+        .count()
+        .max(1);
+    for (_, role, c) in conns {
+        let Some((conn, events)) = c else { continue };
+        all.push(conn.clone());
+        match role {
+            Role::Customer => {
+                tokio::spawn(customer_events(events, shared.clone()));
+                customers.push(conn);
+            }
+            Role::Crew => {
+                let idx = crew.len();
+                crew.push(conn.clone());
+                tokio::spawn(crew_loop(
+                    conn,
+                    events,
+                    idx,
+                    crew_total,
+                    shared.clone(),
+                    stop.clone(),
+                ));
+            }
+            Role::Admin => {
+                tokio::spawn(admin_events(events, shared.clone()));
+                admin.get_or_insert(conn);
+            }
+        }
+    }
+    if customers.is_empty() {
+        anyhow::bail!("no customer could connect");
+    }
+
+    // Progress line and relay sampling, once a second.
+    let progress = {
+        let shared = shared.clone();
+        let stop = stop.clone();
+        let pid = args.relay_pid;
+        let peak = peak_rss.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            let mut last = 0;
+            loop {
+                tokio::select! { _ = stop.cancelled() => break, _ = tick.tick() => {} }
+                let acked = shared.acked.load(Ordering::Relaxed);
+                let errs: u64 = lock(&shared.errors).values().sum();
+                let rss = pid.and_then(procstat::sample).map(|s| {
+                    peak.fetch_max(s.rss_kib, Ordering::Relaxed);
+                    format!("  relay RSS {:.1} MiB", s.rss_kib as f64 / 1024.0)
+                });
+                eprint!(
+                    "\r{:>5.0} s  placed {:>7}  acked {:>7}  ({:>5}/s)  errors {:>4}{}   ",
+                    started.elapsed().as_secs_f64(),
+                    shared.placed.load(Ordering::Relaxed),
+                    acked,
+                    acked - last,
+                    errs,
+                    rss.unwrap_or_default()
+                );
+                last = acked;
+            }
+            eprintln!();
+        })
+    };
+
+    // Announcements from the first admin.
+    if let (Some(a), true) = (admin.clone(), args.announce_every > 0) {
+        let shared = shared.clone();
+        let stop = stop.clone();
+        let every = Duration::from_secs(args.announce_every);
+        tokio::spawn(async move {
+            let mut n = 0;
+            loop {
+                tokio::select! { _ = stop.cancelled() => break, _ = tokio::time::sleep(every) => {} }
+                n += 1;
+                let sent = Instant::now();
+                let data = json!({"audience": "all", "kind": "announcement", "text": format!("load test announcement {n}")});
+                match a.request(kind::ANNOUNCE, data).await {
+                    Ok(ack) => {
+                        if let Some(id) = ack["announcement"]["id"].as_u64() {
+                            lock(&shared.announcements)
+                                .entry(id)
+                                .or_insert((None, None))
+                                .0 = Some(sent);
+                        }
+                    }
+                    Err(code) => shared.error(&code),
+                }
+            }
+        });
+    }
+
+    let run_started = Instant::now();
+    if args.orders_per_sec > 0.0 {
+        let period = Duration::from_secs_f64(1.0 / args.orders_per_sec);
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        let mut i = 0usize;
+        while Instant::now() < deadline {
+            tick.tick().await;
+            let c = customers[i % customers.len()].clone();
+            i += 1;
+            tokio::spawn(place(c, shared.clone()));
+        }
+    } else {
+        let mut tasks = Vec::new();
+        for c in &customers {
+            let (c, shared) = (c.clone(), shared.clone());
+            tasks.push(tokio::spawn(async move {
+                while Instant::now() < deadline {
+                    place(c.clone(), shared.clone()).await;
+                }
+            }));
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+    }
+    let elapsed = run_started.elapsed();
+    // Let in-flight acks and the last bumps land.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop.cancel();
+    let _ = progress.await;
+    let end_sample = args.relay_pid.and_then(procstat::sample);
+
+    let mut ann = Latencies::default();
+    for (sent, last) in lock(&shared.announcements).values() {
+        if let (Some(s), Some(l)) = (sent, last) {
+            ann.push(l.saturating_duration_since(*s));
+        }
+    }
+    let reconnects = all.iter().map(SimConn::reconnects).sum();
+    let acked = shared.acked.load(Ordering::Relaxed);
+    let report = Report {
+        customers: args.customers,
+        crew: args.crew,
+        admins: args.admins,
+        duration_s: elapsed.as_secs_f64(),
+        target_orders_per_sec: args.orders_per_sec,
+        orders_placed: shared.placed.load(Ordering::Relaxed),
+        orders_acked: acked,
+        acked_per_sec: acked as f64 / elapsed.as_secs_f64().max(0.001),
+        place_to_ack: lock(&shared.place_to_ack).summary(),
+        update_to_customer: lock(&shared.update_to_customer).summary(),
+        announcement_to_last: ann.summary(),
+        errors: lock(&shared.errors).clone(),
+        reconnects,
+        relay_rss_kib_start: start_sample.map(|s| s.rss_kib),
+        relay_rss_kib_end: end_sample.map(|s| s.rss_kib),
+        relay_rss_kib_peak: end_sample.map(|s| peak_rss.load(Ordering::Relaxed).max(s.rss_kib)),
+        relay_cpu_percent: match (start_sample, end_sample) {
+            (Some(a), Some(b)) => Some(procstat::cpu_percent(&a, &b)),
+            _ => None,
+        },
+    };
+    println!("{}", report.table());
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
+        eprintln!("report written to {}", path.display());
+    }
+    for c in all {
+        c.close().await;
+    }
+    Ok(())
+}
+
+/// Notes what every simulated user receives that the report measures.
+fn note(e: &Envelope, shared: &Shared) {
+    if e.kind == kind::ANNOUNCEMENT {
+        if let Some(id) = e.data["id"].as_u64() {
+            let now = Instant::now();
+            let mut m = lock(&shared.announcements);
+            let entry = m.entry(id).or_insert((None, None));
+            entry.1 = Some(entry.1.map_or(now, |t| t.max(now)));
+        }
+    }
+}
+
+async fn place(c: SimConn, shared: Arc<Shared>) {
+    let data = random_order(&mut rand::thread_rng(), &[]);
+    shared.placed.fetch_add(1, Ordering::Relaxed);
+    let sent = Instant::now();
+    match c.request(kind::ORDER_PLACE, data).await {
+        Ok(_) => {
+            lock(&shared.place_to_ack).push(sent.elapsed());
+            shared.acked.fetch_add(1, Ordering::Relaxed);
+        }
+        Err(code) => shared.error(&code),
+    }
+}
+
+async fn customer_events(mut events: mpsc::Receiver<Envelope>, shared: Arc<Shared>) {
+    while let Some(e) = events.recv().await {
+        note(&e, &shared);
+        if e.kind == kind::ORDER_UPDATE {
+            let id = e.data["order_id"].as_u64().unwrap_or(0);
+            let status = e.data["status"].as_str().unwrap_or("").to_owned();
+            if let Some(sent) = lock(&shared.updates_sent).remove(&(id, status)) {
+                lock(&shared.update_to_customer).push(sent.elapsed());
+            }
+        }
+    }
+}
+
+async fn admin_events(mut events: mpsc::Receiver<Envelope>, shared: Arc<Shared>) {
+    while let Some(e) = events.recv().await {
+        note(&e, &shared);
+    }
+}
+
+/// Bumps this crew member's share of orders through every status.
+async fn crew_loop(
+    conn: SimConn,
+    mut events: mpsc::Receiver<Envelope>,
+    idx: usize,
+    of: usize,
+    shared: Arc<Shared>,
+    stop: tokio_util::sync::CancellationToken,
+) {
+    loop {
+        let e = tokio::select! {
+            _ = stop.cancelled() => break,
+            e = events.recv() => match e { Some(e) => e, None => break },
+        };
+        note(&e, &shared);
+        if e.kind != kind::ORDER_CREATED {
+            continue;
+        }
+        let Some(id) = e.data["order_id"].as_u64() else {
+            continue;
+        };
+        if (id as usize) % of != idx {
+            continue;
+        }
+        let (conn, shared) = (conn.clone(), shared.clone());
+        tokio::spawn(async move {
+            for status in ["preparing", "ready", "delivered"] {
+                let pause = rand::thread_rng().gen_range(100..600);
+                tokio::time::sleep(Duration::from_millis(pause)).await;
+                lock(&shared.updates_sent).insert((id, status.to_owned()), Instant::now());
+                if let Err(code) = conn
+                    .request(
+                        kind::ORDER_UPDATE,
+                        json!({"order_id": id, "status": status}),
+                    )
+                    .await
+                {
+                    lock(&shared.updates_sent).remove(&(id, status.to_owned()));
+                    shared.error(&code);
+                    break;
+                }
+            }
+        });
+    }
+}
+
+pub async fn idle(args: IdleArgs) -> anyhow::Result<()> {
+    let minter = Minter::from_env(args.target.relay_bin.clone(), args.target.data_dir.clone())?;
+    let shared = Arc::new(Shared::default());
+    let before = procstat::sample(args.relay_pid)
+        .ok_or_else(|| anyhow::anyhow!("cannot read /proc/{}", args.relay_pid))?;
+    let run_id = uuid::Uuid::new_v4().simple().to_string()[..6].to_owned();
+    let users = (0..args.sockets)
+        .map(|i| (format!("idle-{run_id}-{i}"), Role::Customer))
+        .collect();
+    let conns = connect_all(
+        &args.target,
+        &minter,
+        users,
+        args.connect_concurrency,
+        &shared,
+    )
+    .await;
+    let n = shared.connected.load(Ordering::Relaxed);
+    // Drain events so nothing piles up on our side, then hold.
+    let mut held = Vec::new();
+    for (_, _, c) in conns {
+        if let Some((conn, mut ev)) = c {
+            tokio::spawn(async move { while ev.recv().await.is_some() {} });
+            held.push(conn);
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(args.hold)).await;
+    let after = procstat::sample(args.relay_pid).ok_or_else(|| anyhow::anyhow!("relay gone"))?;
+    let per = (after.rss_kib.saturating_sub(before.rss_kib)) as f64 / n.max(1) as f64;
+    println!(
+        "{n} idle authenticated sockets: relay RSS {:.1} MiB before, {:.1} MiB after, {:.1} KiB per socket",
+        before.rss_kib as f64 / 1024.0,
+        after.rss_kib as f64 / 1024.0,
+        per
+    );
+    let errs = lock(&shared.errors).clone();
+    if !errs.is_empty() {
+        println!("errors: {errs:?}");
+    }
+    for c in held {
+        c.close().await;
+    }
+    Ok(())
+}
