@@ -424,3 +424,37 @@ impl Drop for RelayProcess {
         let _ = self.child.wait();
     }
 }
+
+impl Client {
+    /// Every message that arrives within `wait`, whatever its type (to
+    /// assert that something did *not* arrive).
+    pub async fn drain(&mut self, wait: Duration) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut out = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.try_next(left).await {
+                Some(v) => out.push(v),
+                None => return out,
+            }
+        }
+    }
+}
+
+/// Authenticates with `token` expecting a refusal: returns the `error` the
+/// relay sent first and the close code that followed.
+pub async fn refused_auth(url: &str, token: &str, role: Role) -> (Value, Option<u16>) {
+    let mut c = Client {
+        ws: open(url).await,
+        authenticated: Value::Null,
+        snapshot: None,
+        inbox: VecDeque::new(),
+        next_id: 0,
+        closed: None,
+    };
+    c.send(json!({"type": "authentication", "userType": role, "token": token}))
+        .await;
+    let first = c.next().await;
+    assert_eq!(first["type"], "error", "expected a refusal, got {first}");
+    (first, c.close_code().await)
+}

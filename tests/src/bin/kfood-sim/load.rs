@@ -70,6 +70,9 @@ pub struct IdleArgs {
     pub connect_concurrency: usize,
 }
 
+/// When an announcement was sent, and when the last client received it.
+type Heard = (Option<Instant>, Option<Instant>);
+
 /// Counters and latencies shared by every simulated user.
 #[derive(Default)]
 struct Shared {
@@ -80,7 +83,7 @@ struct Shared {
     /// (order id, status) → when crew sent the update.
     updates_sent: Mutex<HashMap<(u64, String), Instant>>,
     /// announcement id → when it was sent, and when the last client got it.
-    announcements: Mutex<HashMap<u64, (Option<Instant>, Option<Instant>)>>,
+    announcements: Mutex<HashMap<u64, Heard>>,
     errors: Mutex<BTreeMap<String, u64>>,
     connected: AtomicUsize,
 }
