@@ -29,10 +29,22 @@ pub struct Envelope {
     pub data: Value,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Set by the relay; whatever a client writes there is ignored (§3), so
+    /// a value of the wrong shape is dropped rather than refused.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_sender"
+    )]
     pub sender: Option<Sender>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// `sender` as a [`Sender`] when it has that shape, else `None`.
+fn lenient_sender<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Sender>, D::Error> {
+    let v = Value::deserialize(d)?;
+    Ok(serde_json::from_value(v).ok())
 }
 
 impl Envelope {

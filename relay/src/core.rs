@@ -716,7 +716,7 @@ impl Core {
             kind::SESSION_REVOKE => {
                 allowed(ADMIN)?;
                 let req: m::SessionRevoke = env.parse_data()?;
-                let user_id = kfood_protocol::sanitize::clean_line(&req.user_id);
+                let user_id = kfood_protocol::sanitize::clean_line(req.user_id.trim());
                 if user_id.is_empty() {
                     return Err(ProtocolError::invalid(
                         "user_id",
@@ -1795,7 +1795,11 @@ impl Core {
                 .entry(o.status.as_str().to_owned())
                 .or_default() += 1;
             let created = parse_ms(&o.created_at).unwrap_or(0);
+            // A pickup order that is ready waits for its customer, not the kitchen.
+            let waiting_for_pickup =
+                o.status == OrderStatus::Ready && o.fulfillment.kind == FulfillmentKind::Pickup;
             if !o.status.is_final()
+                && !waiting_for_pickup
                 && o.eta
                     .as_deref()
                     .and_then(parse_ms)

@@ -458,3 +458,92 @@ pub async fn refused_auth(url: &str, token: &str, role: Role) -> (Value, Option<
     assert_eq!(first["type"], "error", "expected a refusal, got {first}");
     (first, c.close_code().await)
 }
+
+/// A token for `id` whose display name is `name` (anything a token may carry).
+pub fn token_named(id: &str, name: &str, role: Role, ttl_secs: i64) -> String {
+    let now = kfood_protocol::time::now_ms() / 1000;
+    secret().sign(&Claims::new(id, name, role, now, ttl_secs))
+}
+
+/// The seqs of the durable events among `msgs`, in order.
+pub fn seqs(msgs: &[Value]) -> Vec<u64> {
+    msgs.iter().filter_map(|m| m["seq"].as_u64()).collect()
+}
+
+impl Client {
+    /// A socket that has not authenticated yet, for tests of the handshake:
+    /// send the first frame yourself, then use `next` and `close_code`.
+    pub async fn unauthenticated(url: &str) -> Client {
+        Client {
+            ws: open(url).await,
+            authenticated: Value::Null,
+            snapshot: None,
+            inbox: VecDeque::new(),
+            next_id: 0,
+            closed: None,
+        }
+    }
+
+    /// Every message queued for this client by the relay before now, in order:
+    /// sends a request the relay's core answers in turn (an unknown type, so
+    /// it changes nothing) and returns what arrived before its answer.
+    pub async fn settle(&mut self) -> Vec<Value> {
+        self.next_id += 1;
+        let id = format!("settle-{}", self.next_id);
+        self.send(json!({"type": "test_barrier", "id": id})).await;
+        let mut before = Vec::new();
+        loop {
+            let v = self.next().await;
+            if v["type"] == "error" && v["data"]["ref"] == id.as_str() {
+                return before;
+            }
+            before.push(v);
+        }
+    }
+}
+
+/// An HTTP answer: status, headers and the body (JSON `Null` when not JSON).
+#[derive(Debug)]
+pub struct HttpReply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+    pub body: Value,
+}
+
+async fn http_reply(r: reqwest::Response) -> HttpReply {
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let text = r.text().await.expect("read body");
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    HttpReply {
+        status,
+        headers,
+        text,
+        body,
+    }
+}
+
+/// `GET url`, with `Authorization: Bearer` when a token is given.
+pub async fn http_get(url: &str, bearer: Option<&str>) -> HttpReply {
+    let mut req = reqwest::Client::new()
+        .get(url)
+        .timeout(Duration::from_secs(60));
+    if let Some(t) = bearer {
+        req = req.bearer_auth(t);
+    }
+    http_reply(req.send().await.expect("GET")).await
+}
+
+/// `POST url` with a JSON body, with `Authorization: Bearer` when a token is given.
+pub async fn http_post(url: &str, bearer: Option<&str>, body: &Value) -> HttpReply {
+    let mut req = reqwest::Client::new()
+        .post(url)
+        .timeout(Duration::from_secs(60))
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    if let Some(t) = bearer {
+        req = req.bearer_auth(t);
+    }
+    http_reply(req.send().await.expect("POST")).await
+}
