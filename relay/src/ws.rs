@@ -71,8 +71,17 @@ async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
     shared: &Shared,
     ws: &mut Ws<S>,
 ) -> Option<(Claims, Option<u64>)> {
-    let first =
-        tokio::time::timeout(Duration::from_secs(limits::AUTH_TIMEOUT_SECS), ws.next()).await;
+    // Ping and pong are the transport's (tungstenite answers pings itself):
+    // the first *message* is what must be the authentication.
+    let first = tokio::time::timeout(Duration::from_secs(limits::AUTH_TIMEOUT_SECS), async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => break other,
+            }
+        }
+    })
+    .await;
     let text = match first {
         Err(_) => {
             let e = ProtocolError::new(ErrorCode::AuthFailed, "no authentication within 10 s");
@@ -151,11 +160,16 @@ pub fn parse_authentication(text: &str) -> Result<m::Authentication, ProtocolErr
     })
 }
 
+/// Serves one socket until it closes.
+///
+/// Every idle socket keeps this future alive, and a future is as large as its
+/// largest await: the rarely-running steps (authentication, handling a frame,
+/// writing a burst, a replay) are boxed so they cost memory only while running.
 pub async fn serve<S>(shared: Arc<Shared>, mut ws: Ws<S>, peer: Option<SocketAddr>)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    let Some((claims, since)) = authenticate(&shared, &mut ws).await else {
+    let Some((claims, since)) = Box::pin(authenticate(&shared, &mut ws)).await else {
         return;
     };
     let user = claims.user();
@@ -219,8 +233,8 @@ where
         tokio::select! {
             _ = shared.shutdown.cancelled() => {
                 let notice = shutdown_notice();
-                send_env(&mut ws, &notice).await;
-                close_with(&mut ws, close::GOING_AWAY, "relay shutting down").await;
+                Box::pin(send_env(&mut ws, &notice)).await;
+                Box::pin(close_with(&mut ws, close::GOING_AWAY, "relay shutting down")).await;
                 break "shutdown";
             }
             incoming = ws.next() => {
@@ -232,19 +246,19 @@ where
                 match msg {
                     Message::Text(t) => {
                         if t.len() > shared.limits.max_frame_bytes {
-                            close_with(&mut ws, close::TOO_LARGE, "frame too large").await;
+                            Box::pin(close_with(&mut ws, close::TOO_LARGE, "frame too large")).await;
                             break "frame too large";
                         }
-                        match on_text(&shared, &caller, &t, &mut limiter, &weak, &mut ws).await {
+                        match Box::pin(on_text(&shared, &caller, &t, &mut limiter, &weak, &mut ws)).await {
                             Ok(()) => {}
                             Err(code) => {
-                                close_with(&mut ws, code, "rate limit").await;
+                                Box::pin(close_with(&mut ws, code, "rate limit")).await;
                                 break "rate limit";
                             }
                         }
                     }
                     Message::Binary(_) => {
-                        close_with(&mut ws, close::PROTOCOL, "binary frames are not part of the protocol").await;
+                        Box::pin(close_with(&mut ws, close::PROTOCOL, "binary frames are not part of the protocol")).await;
                         break "binary frame";
                     }
                     Message::Close(_) => break "closed by client",
@@ -254,13 +268,13 @@ where
             out = rx.recv() => {
                 match out {
                     None => {
-                        close_with(&mut ws, close::TRY_AGAIN, "too far behind; resume").await;
+                        Box::pin(close_with(&mut ws, close::TRY_AGAIN, "too far behind; resume")).await;
                         break "slow client";
                     }
                     Some(first) => {
-                        if let Err((code, why)) = write_out(&shared, &caller, &mut ws, first, &mut rx).await {
+                        if let Err((code, why)) = Box::pin(write_out(&shared, &caller, &mut ws, first, &mut rx)).await {
                             if code != 0 {
-                                close_with(&mut ws, code, &why).await;
+                                Box::pin(close_with(&mut ws, code, &why)).await;
                             }
                             break "closed by relay";
                         }
@@ -269,13 +283,13 @@ where
             }
             _ = check.tick() => {
                 if last_heard.elapsed() > silent_limit {
-                    close_with(&mut ws, close::HEARTBEAT, "heartbeat timeout").await;
+                    Box::pin(close_with(&mut ws, close::HEARTBEAT, "heartbeat timeout")).await;
                     break "heartbeat timeout";
                 }
             }
             _ = &mut expiry => {
                 let e = ProtocolError::new(ErrorCode::TokenExpired, "the token has expired; log in again");
-                refuse(&mut ws, &e, close::UNAUTHENTICATED).await;
+                Box::pin(refuse(&mut ws, &e, close::UNAUTHENTICATED)).await;
                 break "token expired";
             }
         }
