@@ -21,13 +21,29 @@ pub struct Sender {
 pub struct Envelope {
     #[serde(rename = "type")]
     pub kind: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// A client's request id; a number is taken as its decimal text, so
+    /// every id gets its reply.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_id"
+    )]
     pub id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Set by the relay on durable events; a client's value is ignored.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
     pub seq: Option<u64>,
     #[serde(default, skip_serializing_if = "Value::is_null")]
     pub data: Value,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Set by the relay; a client's value is ignored.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
     pub timestamp: Option<String>,
     /// Set by the relay; whatever a client writes there is ignored (§3), so
     /// a value of the wrong shape is dropped rather than refused.
@@ -39,6 +55,22 @@ pub struct Envelope {
     pub sender: Option<Sender>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// The value when it has the expected shape, else `None`.
+fn lenient<'de, D: serde::Deserializer<'de>, T: serde::de::DeserializeOwned>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    let v = Value::deserialize(d)?;
+    Ok(serde_json::from_value(v).ok())
+}
+
+fn lenient_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::String(s) => Some(s),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
 }
 
 /// `sender` as a [`Sender`] when it has that shape, else `None`.
@@ -281,6 +313,21 @@ mod tests {
         };
         assert_eq!(e.extra.get("userType"), Some(&json!("crew")));
         assert_eq!(e.extra.get("since"), Some(&json!(5)));
+    }
+
+    #[test]
+    fn relay_fields_from_clients_never_spoil_a_message() {
+        let Frame::Single(e) = Frame::parse(
+            r#"{"type":"sync","id":7,"seq":"x","timestamp":5,"sender":"root"}"#,
+            10,
+        )
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (e.id.as_deref(), e.seq, e.timestamp, e.sender),
+            (Some("7"), None, None, None)
+        );
     }
 
     #[test]
