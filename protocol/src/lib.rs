@@ -9,6 +9,8 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod card;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod envelope;
 pub mod error;
 pub mod jwt;

@@ -4,7 +4,18 @@ use clap::Parser;
 use kfood_customer::cli::Cli;
 use kfood_customer::ui::View;
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The reasons in one line, without a backtrace: this is for the customer.
+            eprintln!("kfood-customer: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     // Read before any thread starts: the local offset cannot be read safely
     // once the runtime's threads exist.
@@ -17,7 +28,7 @@ fn main() -> anyhow::Result<()> {
     let log_path = cli
         .log
         .clone()
-        .unwrap_or_else(|| kfood_customer::store::default_dir().join("kfood-customer.log"));
+        .unwrap_or_else(|| kfood_customer::cache_dir().join("kfood-customer.log"));
     let _guard = init_logging(&log_path);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
