@@ -1,9 +1,11 @@
 //! The KfoodDelights wire protocol: the contract between the relay, the
 //! terminal programs, the flow driver and the tests (DESIGN.md §3–§9).
 //!
-//! Every module here is pure: no sockets, no files, no clocks except where a
-//! function is explicitly handed the time. That keeps the rules testable with
-//! plain data and lets every program share one copy of them.
+//! Every module but `client` is pure: no sockets, no files, no clocks except
+//! where a function is explicitly handed the time. That keeps the rules
+//! testable with plain data and lets every program share one copy of them.
+//! `client` (feature `client`, on by default) is the connection manager of
+//! DESIGN §11 that all the programs share; the relay builds without it.
 
 // Nothing a client sends may panic the relay: no unwrap/expect outside tests.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]

@@ -209,7 +209,7 @@ async fn a_stalled_socket_is_dropped_and_resumed() {
     let mut c2 = fake.next_conn().await;
     let waited = started.elapsed();
     assert!(
-        waited >= Duration::from_millis(250) && waited < Duration::from_secs(3),
+        waited >= Duration::from_millis(250) && waited < Duration::from_secs(5),
         "gave up after {waited:?}"
     );
     assert_eq!(c2.auth["since"], 4, "resumes after the last event");

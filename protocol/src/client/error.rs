@@ -19,12 +19,11 @@ pub enum ClientError {
     /// again ([`super::ClientHandle::set_credentials`]).
     #[error("the credentials were refused or have expired; log in again")]
     AuthExpired,
-    /// An HTTP call (login, polling) failed.
+    /// An HTTP call failed. The connection task retries its own HTTP calls
+    /// (login, polling) and reports them through [`super::ConnState`]; this
+    /// is for one-shot callers.
     #[error("http: {0}")]
     Http(String),
-    /// The WebSocket could not be opened or broke.
-    #[error("websocket: {0}")]
-    WebSocket(String),
     /// The configuration cannot work (bad relay URL, unreadable CA certificate,
     /// no tokio runtime).
     #[error("configuration: {0}")]

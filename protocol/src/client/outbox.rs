@@ -1,6 +1,6 @@
 //! Requests waiting for their answer, and the batching writer (DESIGN §11).
 //!
-//! Every request carries an id (`c-<n>`) and stays in the [`Outbox`] until
+//! Every request carries an id (`c-<n>`) and stays in the outbox until
 //! its `ack` or `error` arrives. When a socket dies, whatever was sent on it
 //! without an answer has an unknown outcome; it is sent again, with the same
 //! id, on the next connection or by HTTP. The relay's idempotency

@@ -1,0 +1,265 @@
+//! Command-line flags (DESIGN §12), the relay's two addresses, and the
+//! expiry shorthand (`30m`, `2h`, `1d`) the announcement and promo forms share.
+
+use std::path::PathBuf;
+
+use anyhow::bail;
+use clap::{Parser, Subcommand, ValueEnum};
+use kfood_protocol::messages::{AnnouncementKind, Audience};
+use kfood_protocol::time::Millis;
+
+/// Watch and steer the whole restaurant from a shell: live dashboard and
+/// charts, every order, system alerts, the activity log, the menu,
+/// announcements, promo codes, users and sessions.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "kfood-admin", version)]
+pub struct Cli {
+    /// The relay: ws://HOST:PORT (wss:// with TLS); /ws is added when missing.
+    #[arg(
+        long,
+        env = "KFOOD_RELAY",
+        default_value = "ws://127.0.0.1:8080",
+        global = true
+    )]
+    pub relay: String,
+
+    /// Log in as this user; the password is asked for (or read from KFOOD_PASSWORD).
+    #[arg(long, value_name = "NAME", global = true)]
+    pub user: Option<String>,
+
+    /// Connect with this token instead of logging in.
+    #[arg(long, env = "KFOOD_TOKEN", hide_env_values = true, global = true)]
+    pub token: Option<String>,
+
+    /// Write the program's log here (never onto the screen).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub log: Option<PathBuf>,
+
+    /// Draw with plain ASCII for terminals without box-drawing glyphs.
+    #[arg(long, global = true)]
+    pub ascii: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Print the dashboard figures once. Exit status: 0 healthy, 1 a
+    /// critical alert is open, 2 the relay cannot be reached or refuses the
+    /// credentials.
+    Status {
+        /// Print JSON alone on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send one announcement and exit when the relay has stored it.
+    Announce {
+        /// Who sees it.
+        #[arg(long, value_enum, default_value_t = AudienceArg::All)]
+        audience: AudienceArg,
+        /// What it is.
+        #[arg(long, value_enum, default_value_t = KindArg::Announcement)]
+        kind: KindArg,
+        /// When it stops showing: RFC 3339, or from now as 30m, 2h, 1d.
+        #[arg(long, value_name = "WHEN")]
+        expires_at: Option<String>,
+        /// The text (at most 1000 characters).
+        text: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AudienceArg {
+    All,
+    Customer,
+    Crew,
+    Admin,
+}
+
+impl From<AudienceArg> for Audience {
+    fn from(a: AudienceArg) -> Audience {
+        match a {
+            AudienceArg::All => Audience::All,
+            AudienceArg::Customer => Audience::Customer,
+            AudienceArg::Crew => Audience::Crew,
+            AudienceArg::Admin => Audience::Admin,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    Announcement,
+    Maintenance,
+    Promotion,
+}
+
+impl From<KindArg> for AnnouncementKind {
+    fn from(k: KindArg) -> AnnouncementKind {
+        match k {
+            KindArg::Announcement => AnnouncementKind::Announcement,
+            KindArg::Maintenance => AnnouncementKind::Maintenance,
+            KindArg::Promotion => AnnouncementKind::Promotion,
+        }
+    }
+}
+
+/// The relay's WebSocket address and the HTTP API base derived from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    pub ws: String,
+    pub http: String,
+}
+
+impl Endpoints {
+    pub fn parse(relay: &str) -> anyhow::Result<Endpoints> {
+        let s = relay.trim();
+        let (scheme, rest) = s.split_once("://").unwrap_or(("ws", s));
+        let rest = rest.trim_end_matches('/');
+        let (ws, http) = match scheme.to_ascii_lowercase().as_str() {
+            "ws" | "http" => ("ws", "http"),
+            "wss" | "https" => ("wss", "https"),
+            other => bail!("the relay address must start with ws:// or wss://, not {other}://"),
+        };
+        let base = rest.strip_suffix("/ws").unwrap_or(rest);
+        if base.is_empty() {
+            bail!("the relay address has no host: {relay}");
+        }
+        Ok(Endpoints {
+            ws: format!("{ws}://{base}/ws"),
+            http: format!("{http}://{base}"),
+        })
+    }
+}
+
+/// An expiry as typed by a person: empty (never), `30m`, `2h`, `1d`, `90s`,
+/// or an RFC 3339 timestamp. Returns the RFC 3339 form the relay takes.
+pub fn parse_expiry(input: &str, now: Millis) -> Result<Option<String>, String> {
+    let s = input.trim();
+    if s.is_empty() || s == "never" {
+        return Ok(None);
+    }
+    if let Some(ms) = kfood_protocol::time::parse_ms(s) {
+        if ms <= now {
+            return Err("that time has already passed".into());
+        }
+        return Ok(Some(kfood_protocol::time::format_ms(ms)));
+    }
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: i64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a time: use 30m, 2h, 1d or RFC 3339"))?;
+    let unit_ms = match unit.trim() {
+        "s" => 1_000,
+        "m" | "min" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return Err(format!("`{s}` is not a time: use 30m, 2h, 1d or RFC 3339")),
+    };
+    if n <= 0 || n > 3650 * 86_400 {
+        return Err(format!("`{s}` is out of range"));
+    }
+    Ok(Some(kfood_protocol::time::format_ms(now + n * unit_ms)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(input: &str, ws: &str, http: &str) {
+        let e = Endpoints::parse(input).unwrap();
+        assert_eq!((e.ws.as_str(), e.http.as_str()), (ws, http), "{input}");
+    }
+
+    #[test]
+    fn relay_addresses() {
+        check(
+            "ws://127.0.0.1:8080",
+            "ws://127.0.0.1:8080/ws",
+            "http://127.0.0.1:8080",
+        );
+        check(
+            "ws://127.0.0.1:8080/ws",
+            "ws://127.0.0.1:8080/ws",
+            "http://127.0.0.1:8080",
+        );
+        check("ws://h:1/ws/", "ws://h:1/ws", "http://h:1");
+        check(
+            "wss://kfood.example",
+            "wss://kfood.example/ws",
+            "https://kfood.example",
+        );
+        check(
+            "localhost:8080",
+            "ws://localhost:8080/ws",
+            "http://localhost:8080",
+        );
+        assert!(Endpoints::parse("ftp://x").is_err());
+        assert!(Endpoints::parse("ws://").is_err());
+    }
+
+    /// Connection flags may stand before or after the subcommand.
+    #[test]
+    fn flags_before_or_after_subcommand() {
+        let a = Cli::try_parse_from(["kfood-admin", "--relay", "ws://x:1", "status", "--json"])
+            .unwrap();
+        let b = Cli::try_parse_from(["kfood-admin", "status", "--json", "--relay", "ws://x:1"])
+            .unwrap();
+        for cli in [a, b] {
+            assert_eq!(cli.relay, "ws://x:1");
+            assert!(matches!(cli.command, Some(Command::Status { json: true })));
+        }
+        let c = Cli::try_parse_from([
+            "kfood-admin",
+            "announce",
+            "--audience",
+            "crew",
+            "Fryer is down",
+            "--token",
+            "t",
+        ])
+        .unwrap();
+        assert_eq!(c.token.as_deref(), Some("t"));
+        match c.command {
+            Some(Command::Announce {
+                audience,
+                kind,
+                text,
+                expires_at,
+            }) => {
+                assert_eq!(audience, AudienceArg::Crew);
+                assert_eq!(kind, KindArg::Announcement);
+                assert_eq!(text, "Fryer is down");
+                assert_eq!(expires_at, None);
+            }
+            other => panic!("{other:?}"),
+        }
+        let d = Cli::try_parse_from(["kfood-admin", "--ascii"]).unwrap();
+        assert!(d.ascii && d.command.is_none());
+    }
+
+    #[test]
+    fn expiries() {
+        let now = 1_800_000_000_000;
+        assert_eq!(parse_expiry("", now), Ok(None));
+        assert_eq!(
+            parse_expiry("30m", now),
+            Ok(Some(kfood_protocol::time::format_ms(now + 1_800_000)))
+        );
+        assert_eq!(
+            parse_expiry("2h", now),
+            Ok(Some(kfood_protocol::time::format_ms(now + 7_200_000)))
+        );
+        assert_eq!(
+            parse_expiry("2030-01-01T00:00:00Z", now),
+            Ok(Some("2030-01-01T00:00:00.000Z".into()))
+        );
+        assert!(parse_expiry("2000-01-01T00:00:00Z", now).is_err());
+        assert!(parse_expiry("soon", now).is_err());
+        assert!(parse_expiry("0m", now).is_err());
+        assert!(parse_expiry("5y", now).is_err());
+    }
+}

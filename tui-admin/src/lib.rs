@@ -1,0 +1,47 @@
+//! kfood-admin: watch and steer the whole restaurant from a shell.
+//!
+//! `app` holds the state and every change to it, `keys` maps keys to
+//! actions, `ui` draws the state, `net` talks to the relay in its own task,
+//! and `oneshot` holds the `status` and `announce` commands for scripts.
+
+// Nothing the relay sends may take the program down.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod app;
+pub mod auth;
+pub mod charts;
+pub mod cli;
+pub mod form;
+pub mod keys;
+pub mod net;
+pub mod oneshot;
+pub mod tui;
+pub mod ui;
+
+use cli::{Cli, Command, Endpoints};
+
+/// Runs what the command line asks for; returns the exit status.
+pub async fn run(cli: Cli, offset: time::UtcOffset) -> anyhow::Result<i32> {
+    let endpoints = Endpoints::parse(&cli.relay)?;
+    match cli.command.clone() {
+        Some(Command::Status { json }) => {
+            Ok(oneshot::status(&endpoints, cli.token.as_deref(), cli.user.as_deref(), json).await)
+        }
+        Some(Command::Announce {
+            audience,
+            kind,
+            expires_at,
+            text,
+        }) => Ok(oneshot::announce(
+            &endpoints,
+            cli.token.as_deref(),
+            cli.user.as_deref(),
+            audience.into(),
+            kind.into(),
+            text,
+            expires_at,
+        )
+        .await),
+        None => tui::run(&cli, endpoints, offset).await,
+    }
+}

@@ -1,0 +1,158 @@
+//! Every screen drawn at 80×24 (and the busiest at 120×40) from a fixed
+//! restaurant at a fixed time, compared with the accepted snapshots.
+
+mod common;
+
+use common::*;
+use kfood_admin::app::{Action, App, Screen};
+use kfood_admin::form::Edit;
+
+#[track_caller]
+fn snap(name: &str, app: &App, w: u16, h: u16) {
+    let t = draw(app, w, h);
+    insta::assert_snapshot!(name, t.backend());
+}
+
+fn on(screen: Screen) -> App {
+    let mut app = busy_app();
+    app.update(Action::Go(screen));
+    app
+}
+
+/// The dashboard: figures, minute bars and two time series.
+#[test]
+fn dashboard() {
+    let app = busy_app();
+    snap("dashboard_80x24", &app, 80, 24);
+    snap("dashboard_120x40", &app, 120, 40);
+}
+
+/// Every order, its lateness and payment, newest first.
+#[test]
+fn orders() {
+    let app = on(Screen::Orders);
+    snap("orders_80x24", &app, 80, 24);
+    snap("orders_120x40", &app, 120, 40);
+}
+
+#[test]
+fn order_detail() {
+    let mut app = on(Screen::Orders);
+    app.update(Action::Down);
+    app.update(Action::Down);
+    app.update(Action::Open);
+    snap("order_detail_80x24", &app, 80, 24);
+}
+
+#[test]
+fn cancel_confirmation() {
+    let mut app = on(Screen::Orders);
+    app.update(Action::Down);
+    app.update(Action::Down);
+    app.update(Action::CancelOrder);
+    snap("cancel_80x24", &app, 80, 24);
+}
+
+#[test]
+fn alerts() {
+    snap("alerts_80x24", &on(Screen::Alerts), 80, 24);
+}
+
+#[test]
+fn activity() {
+    snap("activity_80x24", &on(Screen::Activity), 80, 24);
+}
+
+#[test]
+fn menu() {
+    snap("menu_80x24", &on(Screen::Menu), 80, 24);
+}
+
+#[test]
+fn menu_edit_form() {
+    let mut app = on(Screen::Menu);
+    app.update(Action::Edit);
+    app.update(Action::Input(Edit::Char('!')));
+    snap("menu_edit_80x24", &app, 80, 24);
+}
+
+#[test]
+fn announcements() {
+    let mut app = on(Screen::Announcements);
+    snap("announcements_80x24", &app, 80, 24);
+    app.update(Action::New);
+    snap("announce_form_80x24", &app, 80, 24);
+}
+
+#[test]
+fn promos() {
+    snap("promos_80x24", &on(Screen::Promos), 80, 24);
+}
+
+#[test]
+fn users() {
+    snap("users_80x24", &on(Screen::Users), 80, 24);
+}
+
+#[test]
+fn help() {
+    let mut app = on(Screen::Orders);
+    app.update(Action::Help);
+    snap("help_orders_80x24", &app, 80, 24);
+}
+
+/// Before the relay answers: no figures, no charts, the state in words.
+#[test]
+fn empty_program() {
+    let app = App::new(
+        "ws://127.0.0.1:8080/ws",
+        kfood_admin::app::Look {
+            ascii: false,
+            color: false,
+        },
+        NOW,
+        time::UtcOffset::UTC,
+    );
+    snap("connecting_80x24", &app, 80, 24);
+}
+
+/// With no room for charts, their figures are written as numbers.
+#[test]
+fn small_dashboard_degrades_to_numbers() {
+    let app = busy_app();
+    let t = draw(&app, 80, 16);
+    let s = text(&t);
+    assert!(s.contains("Orders/min now"), "{s}");
+    assert!(s.contains("Fan-out p99 now"), "{s}");
+}
+
+/// `--ascii` draws no box-drawing or block glyphs anywhere.
+#[test]
+fn ascii_mode_has_no_drawing_glyphs() {
+    for screen in Screen::ALL {
+        let mut app = busy_app();
+        app.look.ascii = true;
+        app.update(Action::Go(screen));
+        let s = text(&draw(&app, 80, 24));
+        for bad in ['─', '│', '┌', '┐', '└', '┘', '█', '▄', '▁', '·', '…'] {
+            assert!(!s.contains(bad), "{screen:?} draws {bad:?}:\n{s}");
+        }
+    }
+    let mut app = busy_app();
+    app.look.ascii = true;
+    snap("dashboard_ascii_80x24", &app, 80, 24);
+}
+
+/// Without colour every state still reads as a word.
+#[test]
+fn states_read_as_text() {
+    let app = on(Screen::Orders);
+    let s = text(&draw(&app, 80, 24));
+    assert!(s.contains("LATE"), "{s}");
+    let s = text(&draw(&on(Screen::Menu), 80, 24));
+    assert!(s.contains("86"), "{s}");
+    let s = text(&draw(&on(Screen::Alerts), 80, 24));
+    assert!(s.contains("CRITICAL") && s.contains("OPEN"), "{s}");
+    let s = text(&draw(&on(Screen::Users), 80, 24));
+    assert!(s.contains("offline") && s.contains("online"), "{s}");
+}
