@@ -547,3 +547,25 @@ pub async fn http_post(url: &str, bearer: Option<&str>, body: &Value) -> HttpRep
     }
     http_reply(req.send().await.expect("POST")).await
 }
+
+pub mod proxy;
+
+impl RelayProcess {
+    /// The relay binary on `addr` — e.g. where one was just killed, to
+    /// restart it in place over the same data directory.
+    pub async fn spawn_on(dir: &Path, addr: SocketAddr, extra: &[&str]) -> RelayProcess {
+        let child = std::process::Command::new(relay_bin())
+            .args(["--demo", "--bind", &addr.to_string(), "--data-dir"])
+            .arg(dir)
+            .args(extra)
+            .env("KFOOD_JWT_SECRET", SECRET)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn kfood-relay");
+        let p = RelayProcess { child, addr };
+        p.wait_healthy().await;
+        p
+    }
+}

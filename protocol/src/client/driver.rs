@@ -672,7 +672,7 @@ impl Driver {
         }
 
         // --------------------------------------------------------- live
-        let silence = tokio::time::sleep(hb * 200);
+        let silence = tokio::time::sleep(hb * 2);
         tokio::pin!(silence);
         let mut beat = tokio::time::interval_at(Instant::now() + hb, hb);
         beat.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -691,7 +691,7 @@ impl Driver {
                         None => return lost("socket ended".into()),
                     };
                     // Anything at all proves the socket alive.
-                    silence.as_mut().reset(Instant::now() + hb * 200);
+                    silence.as_mut().reset(Instant::now() + hb * 2);
                     match msg {
                         Message::Text(t) => match split_frame(&t) {
                             Ok(envs) => {
