@@ -78,6 +78,11 @@ fn deliver(shared: &Shared, o: Outcome, published: &watch::Sender<u64>) {
         for out in first {
             shared.hub.send_to(&entry, out);
         }
+        // Only now, behind `authenticated` and the snapshot, may the first
+        // `metrics` (the one with history) follow.
+        if entry.user.role == Role::Admin {
+            crate::hub::lock(&shared.metrics.fresh_admins).push(entry.tx.clone());
+        }
     }
     for r in o.replies {
         // A reply to a full queue is dropped with the connection, which resumes.

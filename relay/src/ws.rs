@@ -10,7 +10,7 @@ use futures_util::{SinkExt, StreamExt};
 use kfood_protocol::envelope::join_batch;
 use kfood_protocol::jwt::Claims;
 use kfood_protocol::messages::{self as m, kind, ActivityKind};
-use kfood_protocol::{limits, Envelope, ErrorCode, Frame, ProtocolError, Role};
+use kfood_protocol::{limits, Envelope, ErrorCode, Frame, ProtocolError};
 use serde_json::{json, Value};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
@@ -185,9 +185,6 @@ where
         session: caller.session.clone(),
         tx: tx.clone(),
     };
-    if user.role == Role::Admin {
-        crate::hub::lock(&shared.metrics.fresh_admins).push(tx.clone());
-    }
     // The hub's copy is the only long-lived sender: when the hub drops a slow
     // connection, the queue ends and this task closes the socket.
     let weak = tx.downgrade();

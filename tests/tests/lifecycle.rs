@@ -572,3 +572,26 @@ async fn ping_before_authentication_is_not_the_first_frame() {
     assert_eq!(welcome["type"], "authenticated", "{welcome}");
     relay.stop().await;
 }
+
+/// An admin's stream starts with `authenticated` and the snapshot; the first
+/// `metrics` after them carries `history`, whenever the admin connects
+/// relative to the relay's one-second metrics tick.
+#[tokio::test]
+async fn admin_metrics_follow_the_snapshot_with_history() {
+    let relay = TestRelay::start().await;
+    let mut admins = Vec::new();
+    // Connections spread over two and a half metrics ticks.
+    for n in 0..16 {
+        // `connect` asserts `authenticated` first, then reads the snapshot.
+        admins.push(relay.connect(&format!("boss-{n}"), Role::Admin).await);
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    }
+    for boss in &mut admins {
+        let m = boss.next_of("metrics").await;
+        assert!(
+            m["data"]["history"].is_array(),
+            "first metrics lacks history: {m}"
+        );
+    }
+    relay.stop().await;
+}
