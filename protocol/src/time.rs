@@ -11,19 +11,15 @@ pub fn now_ms() -> Millis {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as Millis
 }
 
-/// `2026-11-22T10:00:00.123Z`.
+/// `2026-11-22T10:00:00.123Z`: always three fraction digits, so timestamps
+/// of the same era sort correctly as text.
 pub fn format_ms(ms: Millis) -> String {
+    const FORMAT: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
     let t = OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    let t = t
-        .replace_nanosecond((ms.rem_euclid(1000) as u32) * 1_000_000)
-        .unwrap_or(t);
-    let s = t.format(&Rfc3339).unwrap_or_default();
-    // Rfc3339 drops trailing zero fractions; keep a fixed width so timestamps sort as text.
-    match s.find('.') {
-        Some(_) => s,
-        None => s.replacen('Z', ".000Z", 1),
-    }
+    t.format(&FORMAT).unwrap_or_default()
 }
 
 /// Parses any RFC 3339 timestamp into unix milliseconds.
@@ -49,6 +45,10 @@ mod tests {
             assert_eq!(parse_ms(&s), Some(ms), "{s}");
         }
         assert_eq!(format_ms(1_000), "1970-01-01T00:00:01.000Z");
+        assert_eq!(format_ms(1_700_000_000_140), "2023-11-14T22:13:20.140Z");
+        assert_eq!(format_ms(1_700_000_000_100), "2023-11-14T22:13:20.100Z");
+        // Text order is time order.
+        assert!(format_ms(1_700_000_000_089) < format_ms(1_700_000_000_140));
         assert_eq!(parse_ms("2026-11-22T10:00:00Z"), Some(1_795_341_600_000));
         assert_eq!(parse_ms("yesterday"), None);
     }

@@ -1,0 +1,173 @@
+//! `kfood-crew`: the kitchen queue of KfoodDelights, made for small
+//! ruggedized terminals over SSH. One board of tickets in three columns
+//! (pending, preparing, ready); every action is one or two keys; a dropped
+//! connection leaves the board up, marked stale, and the cook's changes are
+//! queued and sent when it comes back.
+//!
+//! Keys become [`app::Action`]s ([`keys`]), actions and the relay's messages
+//! change [`app::App`], and [`ui::render`] draws it; the network lives in its
+//! own task ([`net`]) and talks to the event loop through bounded channels.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod app;
+pub mod cli;
+pub mod keys;
+pub mod net;
+pub mod ui;
+
+#[cfg(test)]
+mod app_tests;
+#[cfg(test)]
+mod testutil;
+#[cfg(test)]
+mod ui_tests;
+
+use std::io::Write;
+use std::time::Duration;
+
+use anyhow::Context;
+use futures_util::StreamExt;
+use ratatui::crossterm::event::{Event, EventStream, KeyEventKind};
+use tokio::sync::mpsc;
+
+use crate::app::{App, AppEvent, NetCmd};
+pub use crate::cli::Cli;
+
+/// Capacity of the channel from the network task to the event loop. A burst
+/// of events larger than this waits in the network task (which holds the
+/// socket's own buffers) until the loop has drawn; nothing is dropped.
+pub const APP_EVENTS: usize = 256;
+/// Capacity of the channel of requests to the network task. A cook presses
+/// keys far slower than the task drains this; when full (the task stuck),
+/// the loop waits rather than lose a bump.
+pub const NET_COMMANDS: usize = 64;
+/// How often the ages on the tickets tick.
+const TICK: Duration = Duration::from_secs(1);
+
+/// Runs the program until the cook quits.
+pub async fn run(cli: Cli, utc_offset: time::UtcOffset) -> anyhow::Result<()> {
+    let settings = cli.settings();
+    // Credentials are settled before the screen is taken over, so a
+    // password prompt reads like any other.
+    let login = net::Login::resolve(&cli).await?;
+    let (app_tx, app_rx) = mpsc::channel(APP_EVENTS);
+    let (cmd_tx, cmd_rx) = mpsc::channel(NET_COMMANDS);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let net_task = tokio::spawn(net::run(
+        cli.net_options(),
+        login,
+        cmd_rx,
+        app_tx,
+        shutdown.clone(),
+    ));
+
+    let mut app = App::new(settings, kfood_protocol::time::now_ms());
+    app.utc_offset = utc_offset;
+    let mut terminal = ratatui::init();
+    let result = event_loop(&mut terminal, &mut app, app_rx, cmd_tx).await;
+    ratatui::restore();
+    shutdown.cancel();
+    let _ = tokio::time::timeout(Duration::from_secs(2), net_task).await;
+    result
+}
+
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    app: &mut App,
+    mut app_rx: mpsc::Receiver<AppEvent>,
+    cmd_tx: mpsc::Sender<NetCmd>,
+) -> anyhow::Result<()> {
+    let mut keys = EventStream::new();
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut dirty = true;
+    let mut stop = Stop::new()?;
+    loop {
+        for cmd in app.outbox.drain(..) {
+            cmd_tx.send(cmd).await.context("the network task stopped")?;
+        }
+        if app.quit {
+            return Ok(());
+        }
+        if dirty {
+            terminal.draw(|f| ui::render(app, f))?;
+            dirty = false;
+        }
+        if app.bells_due > 0 {
+            if app.bell {
+                let out = terminal.backend_mut();
+                out.write_all(b"\x07")?;
+                out.flush()?;
+            }
+            app.bells_due = 0;
+        }
+        tokio::select! {
+            ev = keys.next() => match ev {
+                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
+                    app.now = kfood_protocol::time::now_ms();
+                    for k in keys::split_alt(k) {
+                        if let Some(a) = keys::key_to_action(&app.mode, k) {
+                            app.update(a);
+                            dirty = true;
+                        }
+                    }
+                }
+                Some(Ok(Event::Resize(..))) => dirty = true,
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e).context("reading the terminal"),
+                None => return Ok(()),
+            },
+            ev = app_rx.recv() => match ev {
+                Some(ev) => {
+                    app.now = kfood_protocol::time::now_ms();
+                    app.handle(ev);
+                    // Take whatever else is waiting before drawing once.
+                    while let Ok(ev) = app_rx.try_recv() {
+                        app.handle(ev);
+                    }
+                    dirty = true;
+                }
+                None => return Err(anyhow::anyhow!("the network task stopped")),
+            },
+            _ = stop.recv() => return Ok(()),
+            _ = tick.tick() => {
+                dirty |= app.tick(kfood_protocol::time::now_ms());
+            }
+        }
+    }
+}
+
+/// SIGTERM and SIGHUP (a closed SSH session) end the program like `q`, so
+/// the terminal is restored and the cache written.
+struct Stop {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Stop {
+    fn new() -> anyhow::Result<Stop> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Stop {
+                term: signal(SignalKind::terminate())?,
+                hup: signal(SignalKind::hangup())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Stop {})
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.hup.recv() => {}
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await
+    }
+}
