@@ -97,44 +97,7 @@ pub async fn login(
 /// Who a token names, read from its claims without checking the signature
 /// (the relay checks it), so the status bar has a name before the relay answers.
 pub fn peek_token(token: &str) -> Option<UserRef> {
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64url(payload)?;
-    let v: Value = serde_json::from_slice(&bytes).ok()?;
-    let role: Role = v.get("role")?.as_str()?.parse().ok()?;
-    Some(UserRef {
-        id: v.get("sub")?.as_str()?.to_owned(),
-        name: v
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
-        role,
-    })
-}
-
-fn base64url(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let mut acc = 0u32;
-    let mut bits = 0;
-    for b in s.bytes() {
-        let v = match b {
-            b'A'..=b'Z' => b - b'A',
-            b'a'..=b'z' => b - b'a' + 26,
-            b'0'..=b'9' => b - b'0' + 52,
-            b'-' | b'+' => 62,
-            b'_' | b'/' => 63,
-            b'=' => break,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
+    kfood_protocol::jwt::peek(token).map(|c| c.user())
 }
 
 /// The token to connect with: `--token`, or a login as `--user`.

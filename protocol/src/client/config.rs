@@ -126,11 +126,7 @@ impl Credentials {
     /// (accounts are keyed by username). Used to find the cache at start.
     pub fn presumed_user_id(&self) -> Option<String> {
         match self {
-            Credentials::Token(t) => {
-                jsonwebtoken::dangerous::insecure_decode::<crate::jwt::Claims>(t)
-                    .ok()
-                    .map(|d| d.claims.sub)
-            }
+            Credentials::Token(t) => crate::jwt::peek(t).map(|c| c.sub),
             Credentials::Password { username, .. } => Some(username.clone()),
         }
     }
