@@ -259,6 +259,20 @@ impl Order {
             .unwrap_or(0)
     }
 
+    /// Open and past its ETA. A pickup order that is ready waits for its
+    /// customer, not the kitchen, so it is never late.
+    pub fn is_late(&self, now_ms: Millis) -> bool {
+        let waiting_for_pickup =
+            self.status == OrderStatus::Ready && self.fulfillment.kind == FulfillmentKind::Pickup;
+        !self.status.is_final()
+            && !waiting_for_pickup
+            && self
+                .eta
+                .as_deref()
+                .and_then(crate::time::parse_ms)
+                .is_some_and(|eta| eta < now_ms)
+    }
+
     /// The promised time, from when the order entered its status: the prep
     /// still to do and, for a delivery, the ride. `None` once final.
     pub fn compute_eta(&self) -> Option<String> {
@@ -331,6 +345,52 @@ mod tests {
             Err(ErrorCode::Forbidden),
         );
         check(Cancelled, Cancelled, Role::Customer, 0, Ok(Same));
+    }
+
+    #[test]
+    fn lateness() {
+        let at = |ms: Millis| crate::time::format_ms(ms);
+        let order = |status, kind, eta: Option<Millis>| Order {
+            id: 1,
+            code: order_code(1),
+            client_order_id: String::new(),
+            customer: Party {
+                id: "ann".into(),
+                name: "Ann".into(),
+            },
+            lines: vec![],
+            instructions: String::new(),
+            fulfillment: Fulfillment {
+                kind,
+                address: None,
+            },
+            status,
+            subtotal_cents: 0,
+            discount_cents: 0,
+            total_cents: 0,
+            promo_code: None,
+            payment: Payment {
+                method: PaymentMethod::Cash,
+                status: PaymentStatus::Due,
+                id: None,
+                brand: None,
+                last4: None,
+                amount_cents: None,
+            },
+            prep_minutes: 10,
+            delivery_minutes: 0,
+            eta: eta.map(at),
+            created_at: at(0),
+            updated_at: at(0),
+            history: vec![],
+            modified: false,
+        };
+        use FulfillmentKind::*;
+        assert!(order(Preparing, Pickup, Some(NOW - 1)).is_late(NOW));
+        assert!(!order(Preparing, Pickup, Some(NOW + 1)).is_late(NOW));
+        assert!(!order(Ready, Pickup, Some(NOW - 1)).is_late(NOW));
+        assert!(order(Ready, Delivery, Some(NOW - 1)).is_late(NOW));
+        assert!(!order(Delivered, Delivery, None).is_late(NOW));
     }
 
     #[test]

@@ -1795,16 +1795,7 @@ impl Core {
                 .entry(o.status.as_str().to_owned())
                 .or_default() += 1;
             let created = parse_ms(&o.created_at).unwrap_or(0);
-            // A pickup order that is ready waits for its customer, not the kitchen.
-            let waiting_for_pickup =
-                o.status == OrderStatus::Ready && o.fulfillment.kind == FulfillmentKind::Pickup;
-            if !o.status.is_final()
-                && !waiting_for_pickup
-                && o.eta
-                    .as_deref()
-                    .and_then(parse_ms)
-                    .is_some_and(|eta| eta < now)
-            {
+            if o.is_late(now) {
                 s.late_orders += 1;
             }
             if day_of(created) != today {

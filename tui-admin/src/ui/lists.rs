@@ -79,11 +79,7 @@ pub fn alert_kind_label(k: kfood_protocol::messages::AlertKind) -> &'static str 
 }
 
 pub fn is_late(o: &Order, now: i64) -> bool {
-    !o.status.is_final()
-        && o.eta
-            .as_deref()
-            .and_then(parse_ms)
-            .is_some_and(|eta| now > eta)
+    o.is_late(now)
 }
 
 pub fn status_style(th: Theme, s: OrderStatus) -> Style {
