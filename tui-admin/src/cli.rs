@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::bail;
 use clap::{Parser, Subcommand, ValueEnum};
 use kfood_protocol::messages::{AnnouncementKind, Audience};
 use kfood_protocol::time::Millis;
@@ -105,33 +104,9 @@ impl From<KindArg> for AnnouncementKind {
     }
 }
 
-/// The relay's WebSocket address and the HTTP API base derived from it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoints {
-    pub ws: String,
-    pub http: String,
-}
-
-impl Endpoints {
-    pub fn parse(relay: &str) -> anyhow::Result<Endpoints> {
-        let s = relay.trim();
-        let (scheme, rest) = s.split_once("://").unwrap_or(("ws", s));
-        let rest = rest.trim_end_matches('/');
-        let (ws, http) = match scheme.to_ascii_lowercase().as_str() {
-            "ws" | "http" => ("ws", "http"),
-            "wss" | "https" => ("wss", "https"),
-            other => bail!("the relay address must start with ws:// or wss://, not {other}://"),
-        };
-        let base = rest.strip_suffix("/ws").unwrap_or(rest);
-        if base.is_empty() {
-            bail!("the relay address has no host: {relay}");
-        }
-        Ok(Endpoints {
-            ws: format!("{ws}://{base}/ws"),
-            http: format!("{http}://{base}"),
-        })
-    }
-}
+/// The relay's socket and API addresses, derived from `--relay` by the
+/// shared connection manager.
+pub use kfood_protocol::client::RelayUrls as Endpoints;
 
 /// An expiry as typed by a person: empty (never), `30m`, `2h`, `1d`, `90s`,
 /// or an RFC 3339 timestamp. Returns the RFC 3339 form the relay takes.
