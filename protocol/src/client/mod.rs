@@ -349,12 +349,18 @@ impl ClientHandle {
             .map(|s| s.view(crate::time::now_ms()))
     }
 
-    /// Stores the customer's cart in the cache (written within a second).
+    /// Stores the customer's cart in the cache, written at once.
     /// Does nothing when the cache is off.
     pub fn set_cart(&self, cart: Value) {
         if let Some(slot) = lock(&self.shared.cache).as_mut() {
             slot.entry.cart = cart;
             slot.dirty = true;
+            // A cart is a person's work and changes only at a keypress: write
+            // it now rather than at the next periodic flush, so a program
+            // that quits (or is killed) right after loses nothing.
+            if let Err(e) = slot.flush() {
+                tracing::warn!(cause = %e, "cart not written to the cache");
+            }
         }
     }
 
