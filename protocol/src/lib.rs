@@ -15,17 +15,23 @@ pub mod card;
 pub mod client;
 pub mod envelope;
 pub mod error;
+pub mod event;
 pub mod jwt;
 pub mod limits;
 pub mod menu;
 pub mod messages;
+pub mod model;
 pub mod order;
+pub mod request;
 pub mod sanitize;
 pub mod time;
 
 pub use envelope::{Envelope, Frame, Sender};
 pub use error::{ErrorCode, ProtocolError};
+pub use event::{Event, Visibility};
+pub use model::Model;
 pub use order::{Order, OrderStatus};
+pub use request::Request;
 
 /// The three kinds of user. A token's `role` and a socket's `userType` are one of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

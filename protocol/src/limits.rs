@@ -48,8 +48,13 @@ pub const USERNAME_MAX: usize = 32;
 /// Password length in characters, inclusive.
 pub const PASSWORD_MIN: usize = 8;
 pub const PASSWORD_MAX: usize = 128;
-/// A recall (one status back) is allowed within this many seconds of the bump.
-pub const RECALL_WINDOW_SECS: i64 = 120;
+/// A recall (one status back) is allowed within this many seconds of the
+/// bump that moved the order into its status (DESIGN §6: 15 minutes), long
+/// enough for a ticket bumped by mistake at the pass to be noticed.
+pub const RECALL_WINDOW_SECS: i64 = 900;
+/// Entries kept in an order's history (DESIGN §6); the first (placed) is
+/// always kept, the oldest after it go first.
+pub const MAX_HISTORY: usize = 100;
 /// Events in one `GET /api/events` answer.
 pub const POLL_MAX_EVENTS: usize = 500;
 /// Longest hold of a long-poll, in seconds.

@@ -79,6 +79,19 @@ pub fn checked_name(field: &str, raw: &str, max: usize) -> Result<String, Protoc
     Ok(s)
 }
 
+/// Cleaned one-line text of at most `max` characters (may be empty): menu
+/// descriptions, addresses, reasons (DESIGN §9: newline and tab too go).
+pub fn checked_line(field: &str, raw: &str, max: usize) -> Result<String, ProtocolError> {
+    let s = clean_line(raw);
+    if s.chars().count() > max {
+        return Err(ProtocolError::invalid(
+            field,
+            format!("{field} is longer than {max} characters"),
+        ));
+    }
+    Ok(s)
+}
+
 /// Cleaned multi-line text of at most `max` characters (may be empty).
 pub fn checked_text(field: &str, raw: &str, max: usize) -> Result<String, ProtocolError> {
     let s = clean_text(raw);
@@ -131,7 +144,7 @@ impl MenuItemPatch {
                 &self.category.ok_or_else(|| need("category"))?,
                 MAX_NAME_CHARS,
             )?,
-            description: checked_text(
+            description: checked_line(
                 "item.description",
                 &self.description.ok_or_else(|| need("description"))?,
                 MAX_DESCRIPTION_CHARS,
@@ -160,7 +173,7 @@ impl MenuItemPatch {
             out.category = checked_name("item.category", v, MAX_NAME_CHARS)?;
         }
         if let Some(v) = &self.description {
-            out.description = checked_text("item.description", v, MAX_DESCRIPTION_CHARS)?;
+            out.description = checked_line("item.description", v, MAX_DESCRIPTION_CHARS)?;
         }
         if let Some(v) = self.price_cents {
             out.price_cents = checked_price("item.price_cents", v)?;

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ErrorCode, ProtocolError};
-use crate::limits::RECALL_WINDOW_SECS;
+use crate::limits::{MAX_HISTORY, RECALL_WINDOW_SECS};
 use crate::time::Millis;
 use crate::{Party, Role, UserRef};
 
@@ -51,11 +51,13 @@ impl OrderStatus {
         }
     }
 
-    /// The status a recall moves back to.
+    /// The status a recall moves back to (DESIGN §6: `delivered → ready`,
+    /// `ready → preparing`, `preparing → pending`).
     pub fn previous(self) -> Option<OrderStatus> {
         match self {
             OrderStatus::Preparing => Some(OrderStatus::Pending),
             OrderStatus::Ready => Some(OrderStatus::Preparing),
+            OrderStatus::Delivered => Some(OrderStatus::Ready),
             _ => None,
         }
     }
@@ -81,7 +83,9 @@ pub enum Transition {
 }
 
 /// Decides whether `role` (the owner, when a customer) may move an order from
-/// `from` to `to`. `last_change_ms` is when the order entered `from`.
+/// `from` to `to`. `last_change_ms` is when the order was moved forward into
+/// `from` ([`Order::entered_ms`]): a recall must come within
+/// [`RECALL_WINDOW_SECS`] of it.
 pub fn check_transition(
     from: OrderStatus,
     to: OrderStatus,
@@ -98,7 +102,9 @@ pub fn check_transition(
     if from == to {
         return Ok(Transition::Same);
     }
-    if from.is_final() {
+    // `delivered` is final but for a recall by the kitchen.
+    let recall_of_delivered = from == OrderStatus::Delivered && to == OrderStatus::Ready;
+    if from.is_final() && !(recall_of_delivered && role.is_staff()) {
         return refuse("the order is closed");
     }
     if to == OrderStatus::Cancelled {
@@ -121,7 +127,7 @@ pub fn check_transition(
         if now_ms - last_change_ms <= RECALL_WINDOW_SECS * 1000 {
             return Ok(Transition::Recall);
         }
-        return refuse("a recall is only possible within 120 s of the bump");
+        return refuse("a recall is only possible within 15 minutes of the bump");
     }
     refuse("statuses move one step at a time")
 }
@@ -243,20 +249,36 @@ impl Order {
         o
     }
 
-    /// When the order entered its current status: the first entry of the
-    /// last run of history entries with that status (a note added later
-    /// does not restart the clock).
-    pub fn status_since_ms(&self) -> Millis {
-        let entered = self
-            .history
-            .iter()
+    /// When the order was moved forward into its current status: the
+    /// latest history entry that bumped it there (or placed it). A recall
+    /// does not restart the clock, so a ticket recalled to a status comes
+    /// back with its timer going on and `delivered → ready` restores its
+    /// last `eta`; a note added later does not restart it either.
+    pub fn entered_ms(&self) -> Millis {
+        let s = self.status;
+        let forward_into = |i: usize| {
+            let h = &self.history[i];
+            h.status == s
+                && (i == 0 || {
+                    let before = self.history[i - 1].status;
+                    before != s && (before.next() == Some(s) || s == OrderStatus::Cancelled)
+                })
+        };
+        (0..self.history.len())
             .rev()
-            .take_while(|h| h.status == self.status)
-            .last();
-        entered
-            .and_then(|h| crate::time::parse_ms(&h.at))
+            .find(|&i| forward_into(i))
+            .and_then(|i| crate::time::parse_ms(&self.history[i].at))
             .or_else(|| crate::time::parse_ms(&self.created_at))
             .unwrap_or(0)
+    }
+
+    /// Appends a history entry, keeping at most [`MAX_HISTORY`] (DESIGN §6):
+    /// the first entry (placed) stays, the oldest after it go.
+    pub fn push_history(&mut self, entry: HistoryEntry) {
+        self.history.push(entry);
+        while self.history.len() > MAX_HISTORY {
+            self.history.remove(1);
+        }
     }
 
     /// Open and past its ETA. A pickup order that is ready waits for its
@@ -276,7 +298,7 @@ impl Order {
     /// The promised time, from when the order entered its status: the prep
     /// still to do and, for a delivery, the ride. `None` once final.
     pub fn compute_eta(&self) -> Option<String> {
-        let since = self.status_since_ms();
+        let since = self.entered_ms();
         let ride = match self.fulfillment.kind {
             FulfillmentKind::Delivery => i64::from(self.delivery_minutes),
             FulfillmentKind::Pickup => 0,
@@ -287,6 +309,67 @@ impl Order {
             OrderStatus::Delivered | OrderStatus::Cancelled => return None,
         };
         Some(crate::time::format_ms(since + minutes * 60_000))
+    }
+}
+
+/// Orders for the protocol's own unit tests.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    /// A pending pickup card order of one Bibimbap by `customer`.
+    pub fn order(id: u64, customer: &str) -> Order {
+        let at = crate::time::format_ms(1_800_000_000_000);
+        Order {
+            id,
+            code: order_code(id),
+            client_order_id: format!("coid-{id}"),
+            customer: Party {
+                id: customer.into(),
+                name: customer.into(),
+            },
+            lines: vec![OrderLine {
+                item_id: "bibimbap".into(),
+                name: "Bibimbap".into(),
+                qty: 1,
+                unit_price_cents: 1350,
+                notes: String::new(),
+            }],
+            instructions: String::new(),
+            fulfillment: Fulfillment {
+                kind: FulfillmentKind::Pickup,
+                address: None,
+            },
+            status: OrderStatus::Pending,
+            subtotal_cents: 1350,
+            discount_cents: 0,
+            total_cents: 1350,
+            promo_code: None,
+            payment: Payment {
+                method: PaymentMethod::Card,
+                status: PaymentStatus::Paid,
+                id: Some("ch_1".into()),
+                brand: Some("visa".into()),
+                last4: Some("4242".into()),
+                amount_cents: Some(1350),
+            },
+            prep_minutes: 12,
+            delivery_minutes: 0,
+            eta: None,
+            created_at: at.clone(),
+            updated_at: at.clone(),
+            history: vec![HistoryEntry {
+                status: OrderStatus::Pending,
+                at,
+                by: UserRef {
+                    id: customer.into(),
+                    name: customer.into(),
+                    role: Role::Customer,
+                },
+                note: None,
+            }],
+            modified: false,
+        }
     }
 }
 
@@ -320,12 +403,14 @@ mod tests {
             check(Pending, Ready, role, 0, it);
             check(Pending, Delivered, role, 0, it);
             check(Preparing, Delivered, role, 0, it);
-            check(Ready, Preparing, role, 119, Ok(Recall));
-            check(Ready, Preparing, role, 120, Ok(Recall));
-            check(Ready, Preparing, role, 121, it);
+            check(Ready, Preparing, role, 899, Ok(Recall));
+            check(Ready, Preparing, role, 900, Ok(Recall));
+            check(Ready, Preparing, role, 901, it);
+            check(Delivered, Ready, role, 900, Ok(Recall));
+            check(Delivered, Ready, role, 901, it);
+            check(Delivered, Preparing, role, 0, it);
             check(Preparing, Pending, role, 10, Ok(Recall));
             check(Ready, Pending, role, 0, it);
-            check(Delivered, Ready, role, 0, it);
             check(Pending, Cancelled, role, 0, Ok(Cancel));
             check(Preparing, Cancelled, role, 0, Ok(Cancel));
             check(Ready, Cancelled, role, 0, it);
@@ -345,6 +430,7 @@ mod tests {
             Err(ErrorCode::Forbidden),
         );
         check(Cancelled, Cancelled, Role::Customer, 0, Ok(Same));
+        check(Delivered, Ready, Role::Customer, 0, it);
     }
 
     #[test]
@@ -391,6 +477,49 @@ mod tests {
         assert!(!order(Ready, Pickup, Some(NOW - 1)).is_late(NOW));
         assert!(order(Ready, Delivery, Some(NOW - 1)).is_late(NOW));
         assert!(!order(Delivered, Delivery, None).is_late(NOW));
+    }
+
+    /// A recall does not restart the clock: the forward move into the status
+    /// counts, and `delivered → ready` restores the eta it had when ready.
+    #[test]
+    fn entered_ms_counts_from_the_forward_move() {
+        let mut o = tests_support::order(1, "ann");
+        let t0 = NOW;
+        let step = |o: &mut Order, s: OrderStatus, at: Millis| {
+            o.status = s;
+            o.push_history(HistoryEntry {
+                status: s,
+                at: crate::time::format_ms(at),
+                by: o.history[0].by.clone(),
+                note: None,
+            });
+        };
+        step(&mut o, Preparing, t0 + 60_000);
+        step(&mut o, Ready, t0 + 120_000);
+        let ready_eta = o.compute_eta();
+        step(&mut o, Delivered, t0 + 180_000);
+        step(&mut o, Ready, t0 + 240_000);
+        assert_eq!(o.entered_ms(), t0 + 120_000);
+        assert_eq!(o.compute_eta(), ready_eta);
+        step(&mut o, Preparing, t0 + 300_000);
+        assert_eq!(o.entered_ms(), t0 + 60_000);
+    }
+
+    /// History keeps at most 100 entries, the placed one first.
+    #[test]
+    fn history_is_bounded() {
+        let mut o = tests_support::order(1, "ann");
+        for i in 0..150 {
+            o.push_history(HistoryEntry {
+                status: Pending,
+                at: crate::time::format_ms(NOW + i),
+                by: o.history[0].by.clone(),
+                note: Some(format!("n{i}")),
+            });
+        }
+        assert_eq!(o.history.len(), crate::limits::MAX_HISTORY);
+        assert_eq!(o.history[0].note, None);
+        assert_eq!(o.history[99].note.as_deref(), Some("n149"));
     }
 
     #[test]

@@ -1146,7 +1146,7 @@ impl Core {
         out: &mut Outcome,
     ) -> Result<Value, ProtocolError> {
         let req: m::OrderCancel = env.parse_data()?;
-        let reason = kfood_protocol::menu::checked_text(
+        let reason = kfood_protocol::menu::checked_line(
             "reason",
             &req.reason,
             limits::MAX_SHORT_TEXT_CHARS,
@@ -1156,7 +1156,7 @@ impl Core {
             o.status,
             OrderStatus::Cancelled,
             caller.role(),
-            o.status_since_ms(),
+            o.entered_ms(),
             now,
         )?;
         if t == Transition::Same {
@@ -1235,7 +1235,7 @@ impl Core {
                 )
                 .with_field("status"));
             }
-            match check_transition(o.status, to, role, o.status_since_ms(), now)? {
+            match check_transition(o.status, to, role, o.entered_ms(), now)? {
                 Transition::Same => {}
                 Transition::Bump | Transition::Recall | Transition::Cancel => {
                     o.status = to;

@@ -211,8 +211,8 @@ pub async fn run(
                 let Some(ev) = ev else { break };
                 let out = match ev {
                     ClientEvent::Cached(c) => AppEvent::Cached {
-                        orders: c.entry.orders.into_values().collect(),
-                        menu: c.entry.menu,
+                        orders: c.entry.model.orders.into_values().collect(),
+                        menu: c.entry.model.menu,
                     },
                     ClientEvent::Welcome(w) => {
                         info!(user = %w.user.id, head_seq = w.head_seq, "connected");

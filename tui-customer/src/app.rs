@@ -990,11 +990,11 @@ impl App {
             self.read_upto = n;
         }
         if self.menu.is_empty() {
-            self.menu = c.entry.menu.clone();
+            self.menu = c.entry.model.menu.clone();
             self.clamp_menu();
         }
         if self.orders.is_empty() {
-            self.orders = c.entry.orders.values().cloned().collect();
+            self.orders = c.entry.model.orders.values().cloned().collect();
         }
         if self.notices.is_empty() {
             let saved: Vec<Announcement> = saved

@@ -802,8 +802,11 @@ fn restored_from_the_cache() {
     );
     let mut entry = kfood_protocol::client::CacheEntry::new("ws://127.0.0.1:8080/ws", "kim");
     entry.cart = warm.saved_cart();
-    entry.menu = menu();
-    entry.orders.insert(1, order(1, OrderStatus::Preparing));
+    entry.model.menu = menu();
+    entry
+        .model
+        .orders
+        .insert(1, order(1, OrderStatus::Preparing));
     let cached = kfood_protocol::client::CachedState {
         entry,
         stale: true,

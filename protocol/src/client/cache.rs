@@ -1,15 +1,15 @@
-//! The local cache (DESIGN §11): per relay and user, the last seq, the
-//! relay's `log_id`, the visible orders, the menu and the customer's cart, so
-//! that a restarted program shows the last known state at once and resumes
-//! from there.
+//! The local cache (DESIGN §11): per user, the last seq, the relay's
+//! `log_id`, what the user knows of the restaurant (a [`Model`] folded with
+//! the same `apply` as everything else) and the customer's cart, so that a
+//! restarted program shows the last known state at once and resumes from
+//! there.
 //!
-//! One JSON file per (relay URL, user id); the `log_id` inside it decides
-//! whether it still applies: a cache of another log is dropped and its seq
-//! never sent. Files are written whole to a temporary name and renamed, so a
+//! One JSON file per user id, keyed inside by `log_id`: the relays of one
+//! cluster share a `log_id`, so a client that fails over keeps its cache; a
+//! cache of another log is dropped and its seq never sent. Files are written whole to a temporary name and renamed, so a
 //! crash leaves the old file or the new one, never half of one. Nothing is
 //! ever priced or ordered from the cache: prices come from the relay.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -19,16 +19,13 @@ use serde_json::Value;
 
 use super::error::ClientError;
 use crate::envelope::Envelope;
-use crate::menu::{MenuItem, MenuOp};
-use crate::messages::{kind, PaymentEvent};
-use crate::order::Order;
+use crate::event::Event;
+use crate::messages::Snapshot;
+use crate::model::Model;
 use crate::time::{format_ms, now_ms, parse_ms, Millis};
 
 /// Version of the file layout; a file of another version is ignored.
-pub const CACHE_FORMAT: u32 = 1;
-/// Closed orders kept, the most recent first: as many as a snapshot carries
-/// (DESIGN §4), so a long-running crew terminal's cache does not grow forever.
-pub const MAX_CLOSED_ORDERS: usize = crate::limits::SNAPSHOT_CLOSED_ORDERS;
+pub const CACHE_FORMAT: u32 = 2;
 
 /// `dirs::cache_dir()/kfood`: `~/.cache/kfood` on Linux.
 pub fn default_cache_dir() -> Option<PathBuf> {
@@ -39,7 +36,8 @@ pub fn default_cache_dir() -> Option<PathBuf> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CacheEntry {
     pub format: u32,
-    /// The relay's WebSocket URL.
+    /// The relay last used (for a person reading the file; the key is the
+    /// user and the `log_id`).
     pub relay: String,
     pub user_id: String,
     /// The relay log this state comes from; `None` until the relay said.
@@ -48,10 +46,8 @@ pub struct CacheEntry {
     pub last_seq: Option<u64>,
     /// When the file was written, RFC 3339.
     pub written_at: String,
-    /// Visible orders by id.
-    pub orders: BTreeMap<u64, Order>,
-    /// The menu in display order.
-    pub menu: Vec<MenuItem>,
+    /// What the user knows: menu, visible orders, announcements, alerts.
+    pub model: Model,
     /// Whatever the customer program keeps as its cart; opaque here.
     #[serde(default)]
     pub cart: Value,
@@ -66,8 +62,7 @@ impl CacheEntry {
             log_id: None,
             last_seq: None,
             written_at: format_ms(now_ms()),
-            orders: BTreeMap::new(),
-            menu: Vec::new(),
+            model: Model::default(),
             cart: Value::Null,
         }
     }
@@ -82,119 +77,38 @@ impl CacheEntry {
     pub fn reset(&mut self, log_id: Option<String>) {
         self.log_id = log_id;
         self.last_seq = None;
-        self.orders.clear();
-        self.menu.clear();
+        self.model = Model::default();
     }
 
-    /// A `snapshot`'s `data` replaces the orders and the menu.
+    /// A `snapshot`'s `data` replaces what the user knows.
     pub fn apply_snapshot(&mut self, data: &Value) {
-        self.menu = parse_list(data.get("menu"), "menu item");
-        self.orders = parse_list::<Order>(data.get("orders"), "order")
-            .into_iter()
-            .map(|o| (o.id, o))
-            .collect();
-        self.prune();
-        if let Some(h) = data.get("head_seq").and_then(Value::as_u64) {
-            self.last_seq = Some(h);
+        match crate::envelope::parse_value::<Snapshot>(data.clone()) {
+            Ok(snap) => {
+                self.model.load_snapshot(&snap);
+                self.last_seq = Some(snap.head_seq);
+            }
+            Err(e) => tracing::warn!(cause = %e, "cache: unreadable snapshot"),
         }
     }
 
     /// A durable event, handed over for the first time.
     pub fn apply_event(&mut self, env: &Envelope) {
-        match env.kind.as_str() {
-            kind::ORDER_CREATED
-            | kind::ORDER_UPDATE
-            | kind::ORDER_MODIFIED
-            | kind::ORDER_CANCELLED => match env.data.get("order").map(Order::deserialize) {
-                Some(Ok(order)) => {
-                    let closed = order.status.is_final();
-                    self.orders.insert(order.id, order);
-                    if closed {
-                        self.prune();
-                    }
-                }
-                Some(Err(e)) => {
-                    tracing::warn!(cause = %e, kind = %env.kind, "cache: unreadable order in event")
-                }
-                None => tracing::warn!(kind = %env.kind, "cache: order event without order"),
-            },
-            kind::PAYMENT_CONFIRMED | kind::PAYMENT_REFUNDED => {
-                if let Ok(p) = env.parse_data::<PaymentEvent>() {
-                    if let Some(o) = self.orders.get_mut(&p.order_id) {
-                        o.payment.status = p.payment.status;
-                        o.payment.id = Some(p.payment.id);
-                        o.payment.brand = Some(p.payment.brand);
-                        o.payment.last4 = Some(p.payment.last4);
-                        o.payment.amount_cents = Some(p.payment.amount_cents);
-                    }
+        match Event::from_envelope(env) {
+            Ok(Some(ev)) => {
+                let closes = ev.order().is_some_and(|o| o.status.is_final());
+                self.model.apply(&ev);
+                if closes {
+                    self.model.prune_closed_orders(now_ms());
                 }
             }
-            kind::MENU_UPDATE => self.apply_menu_update(&env.data),
-            _ => {}
+            Ok(None) => {}
+            Err(e) => tracing::warn!(cause = %e, kind = %env.kind, "cache: unreadable event"),
         }
         if let Some(s) = env.seq {
             self.last_seq = Some(s);
+            self.model.head_seq = s;
         }
     }
-
-    fn apply_menu_update(&mut self, data: &Value) {
-        let op = data.get("op").and_then(|o| MenuOp::deserialize(o).ok());
-        let item = data.get("item");
-        let id = item.and_then(|i| i.get("id")).and_then(Value::as_str);
-        match (op, id) {
-            (Some(MenuOp::Remove), Some(id)) => self.menu.retain(|m| m.id != id),
-            (Some(MenuOp::Upsert | MenuOp::SetAvailable), Some(_)) => {
-                match item.map(MenuItem::deserialize) {
-                    Some(Ok(new)) => {
-                        if let Some(slot) = self.menu.iter_mut().find(|m| m.id == new.id) {
-                            *slot = new;
-                        } else {
-                            // A new item goes after the last of its category.
-                            let at = self
-                                .menu
-                                .iter()
-                                .rposition(|m| m.category == new.category)
-                                .map_or(self.menu.len(), |i| i + 1);
-                            self.menu.insert(at, new);
-                        }
-                    }
-                    _ => tracing::warn!("cache: unreadable menu item in menu_update"),
-                }
-            }
-            _ => tracing::warn!("cache: unreadable menu_update"),
-        }
-    }
-
-    /// Keeps every open order and the most recent closed ones.
-    fn prune(&mut self) {
-        let closed: Vec<u64> = self
-            .orders
-            .values()
-            .filter(|o| o.status.is_final())
-            .map(|o| o.id)
-            .collect();
-        if closed.len() > MAX_CLOSED_ORDERS {
-            for id in &closed[..closed.len() - MAX_CLOSED_ORDERS] {
-                self.orders.remove(id);
-            }
-        }
-    }
-}
-
-fn parse_list<T: serde::de::DeserializeOwned>(v: Option<&Value>, what: &str) -> Vec<T> {
-    let Some(items) = v.and_then(Value::as_array) else {
-        return Vec::new();
-    };
-    items
-        .iter()
-        .filter_map(|i| match T::deserialize(i) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                tracing::warn!(cause = %e, "cache: skipping unreadable {what}");
-                None
-            }
-        })
-        .collect()
 }
 
 /// The cache as the program sees it.
@@ -226,8 +140,9 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 }
 
 /// `kim-1f2e3d4c5b6a7988.json`: the user id (made file-safe, for a person
-/// looking at the directory) and a hash of relay URL and user id.
-pub fn cache_file_name(relay: &str, user_id: &str) -> String {
+/// looking at the directory) and a hash of the user id. The relay is not
+/// part of the name: every relay of a cluster serves the same log.
+pub fn cache_file_name(user_id: &str) -> String {
     let readable: String = user_id
         .chars()
         .take(32)
@@ -239,16 +154,16 @@ pub fn cache_file_name(relay: &str, user_id: &str) -> String {
             }
         })
         .collect();
-    let key = format!("{relay}\n{user_id}");
-    format!("{readable}-{:016x}.json", fnv1a(key.as_bytes()))
+    format!("{readable}-{:016x}.json", fnv1a(user_id.as_bytes()))
 }
 
-pub fn cache_path(dir: &Path, relay: &str, user_id: &str) -> PathBuf {
-    dir.join(cache_file_name(relay, user_id))
+pub fn cache_path(dir: &Path, user_id: &str) -> PathBuf {
+    dir.join(cache_file_name(user_id))
 }
 
-/// Reads the entry at `path` if it exists and belongs to `relay` and `user_id`.
-pub fn load(path: &Path, relay: &str, user_id: &str) -> Result<Option<CacheEntry>, ClientError> {
+/// Reads the entry at `path` if it exists and belongs to `user_id` (whether
+/// its `log_id` still holds is decided when the relay says its own).
+pub fn load(path: &Path, user_id: &str) -> Result<Option<CacheEntry>, ClientError> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -256,7 +171,7 @@ pub fn load(path: &Path, relay: &str, user_id: &str) -> Result<Option<CacheEntry
     };
     let entry: CacheEntry = serde_json::from_slice(&bytes)
         .map_err(|e| ClientError::Cache(format!("{}: {e}", path.display())))?;
-    if entry.format != CACHE_FORMAT || entry.relay != relay || entry.user_id != user_id {
+    if entry.format != CACHE_FORMAT || entry.user_id != user_id {
         return Ok(None);
     }
     Ok(Some(entry))
@@ -310,9 +225,12 @@ impl CacheSlot {
     /// Opens the cache of `user_id` at `relay` in `dir`; an unreadable file
     /// is logged and replaced.
     pub fn open(dir: &Path, relay: &str, user_id: &str, ttl: Duration) -> CacheSlot {
-        let path = cache_path(dir, relay, user_id);
-        let entry = match load(&path, relay, user_id) {
-            Ok(Some(e)) => e,
+        let path = cache_path(dir, user_id);
+        let entry = match load(&path, user_id) {
+            Ok(Some(mut e)) => {
+                e.relay = relay.to_owned();
+                e
+            }
             Ok(None) => CacheEntry::new(relay, user_id),
             Err(e) => {
                 tracing::warn!(cause = %e, "cache: ignoring an unreadable cache file");
@@ -365,6 +283,7 @@ mod tests {
     }
 
     fn order(id: u64, status: &str) -> Value {
+        let at = format_ms(now_ms());
         json!({
             "id": id, "code": crate::order::order_code(id), "client_order_id": format!("c{id}"),
             "customer": {"id": "ann", "name": "Ann"},
@@ -373,7 +292,7 @@ mod tests {
             "subtotal_cents": 1200, "discount_cents": 0, "total_cents": 1200,
             "payment": {"method": "card", "status": "paid"},
             "prep_minutes": 10, "delivery_minutes": 0, "eta": null,
-            "created_at": "2026-11-22T10:00:00.000Z", "updated_at": "2026-11-22T10:00:00.000Z",
+            "created_at": at, "updated_at": at,
             "history": []
         })
     }
@@ -397,21 +316,21 @@ mod tests {
         let mut c = CacheEntry::new("ws://h/ws", "ann");
         c.apply_snapshot(&snapshot());
         assert_eq!(c.last_seq, Some(10));
-        assert_eq!(c.orders.len(), 2);
-        assert_eq!(c.menu.len(), 2);
+        assert_eq!(c.model.orders.len(), 2);
+        assert_eq!(c.model.menu.len(), 2);
 
         c.apply_event(&event(
             "order_update",
             11,
             json!({"order_id": 1, "status": "preparing", "order": order(1, "preparing")}),
         ));
-        assert_eq!(c.orders[&1].status, crate::OrderStatus::Preparing);
+        assert_eq!(c.model.orders[&1].status, crate::OrderStatus::Preparing);
         c.apply_event(&event(
             "order_created",
             12,
             json!({"order_id": 3, "status": "pending", "order": order(3, "pending")}),
         ));
-        assert_eq!(c.orders.len(), 3);
+        assert_eq!(c.model.orders.len(), 3);
 
         c.apply_event(&event(
             "payment_refunded",
@@ -421,10 +340,10 @@ mod tests {
                 "last4": "4242", "amount_cents": 1200}}),
         ));
         assert_eq!(
-            c.orders[&3].payment.status,
+            c.model.orders[&3].payment.status,
             crate::order::PaymentStatus::Refunded
         );
-        assert_eq!(c.orders[&3].payment.last4.as_deref(), Some("4242"));
+        assert_eq!(c.model.orders[&3].payment.last4.as_deref(), Some("4242"));
 
         // Upsert of a new item lands after the last of its category.
         c.apply_event(&event(
@@ -432,7 +351,7 @@ mod tests {
             14,
             json!({"op": "upsert", "item": menu_item("kimbap", "rice", 800)}),
         ));
-        let ids: Vec<&str> = c.menu.iter().map(|m| m.id.as_str()).collect();
+        let ids: Vec<&str> = c.model.menu.iter().map(|m| m.id.as_str()).collect();
         assert_eq!(ids, ["bibimbap", "kimbap", "tteokbokki"]);
         let mut sold_out = menu_item("bibimbap", "rice", 1200);
         sold_out["available"] = json!(false);
@@ -441,25 +360,30 @@ mod tests {
             15,
             json!({"op": "set_available", "item": sold_out}),
         ));
-        assert!(!c.menu[0].available);
+        assert!(!c.model.menu[0].available);
         c.apply_event(&event(
             "menu_update",
             16,
             json!({"op": "remove", "item": {"id": "tteokbokki"}}),
         ));
-        assert_eq!(c.menu.len(), 2);
-        // Unrelated events only move the seq.
-        c.apply_event(&event("announcement", 17, json!({"text": "hi"})));
+        assert_eq!(c.model.menu.len(), 2);
+        // Events without orders or menu only move the seq.
+        c.apply_event(&event(
+            "promo_update",
+            17,
+            json!({"code": "X", "active": true, "percent_off": 5, "expires_at": null}),
+        ));
         assert_eq!(c.last_seq, Some(17));
         // A broken event changes nothing but the seq.
         c.apply_event(&event("order_update", 18, json!({"order": {"id": "x"}})));
-        assert_eq!(c.orders.len(), 3);
+        assert_eq!(c.model.orders.len(), 3);
     }
 
     #[test]
     fn closed_orders_are_pruned_to_the_most_recent() {
         let mut c = CacheEntry::new("ws://h/ws", "kim");
-        let total = MAX_CLOSED_ORDERS as u64 + 5;
+        let max = crate::limits::SNAPSHOT_CLOSED_ORDERS;
+        let total = max as u64 + 5;
         for id in 1..=total {
             c.apply_event(&event(
                 "order_cancelled",
@@ -472,44 +396,37 @@ mod tests {
             total + 1,
             json!({"order_id": 0, "status": "pending", "order": order(0, "pending")}),
         ));
-        assert_eq!(c.orders.len(), MAX_CLOSED_ORDERS + 1);
-        assert!(c.orders.contains_key(&0), "open orders stay");
-        assert!(!c.orders.contains_key(&1), "the oldest closed go");
-        assert!(c.orders.contains_key(&total));
+        assert_eq!(c.model.orders.len(), max + 1);
+        assert!(c.model.orders.contains_key(&0), "open orders stay");
+        assert!(!c.model.orders.contains_key(&1), "the oldest closed go");
+        assert!(c.model.orders.contains_key(&total));
     }
 
     #[test]
     fn write_read_round_trip_and_atomic_replace() {
         let dir = tempfile::tempdir().unwrap();
-        let path = cache_path(dir.path(), "ws://h/ws", "ann");
+        let path = cache_path(dir.path(), "ann");
         let mut c = CacheEntry::new("ws://h/ws", "ann");
         c.log_id = Some("log-a".into());
         c.apply_snapshot(&snapshot());
         c.cart = json!({"lines": [{"item_id": "bibimbap", "qty": 2}]});
         store(&path, &c).unwrap();
-        assert_eq!(load(&path, "ws://h/ws", "ann").unwrap(), Some(c.clone()));
-        // Another relay or user with the same file name (a collision) is not ours.
-        assert_eq!(load(&path, "ws://other/ws", "ann").unwrap(), None);
-        assert_eq!(load(&path, "ws://h/ws", "bob").unwrap(), None);
+        assert_eq!(load(&path, "ann").unwrap(), Some(c.clone()));
+        // Another user with the same file name (a collision) is not ours.
+        assert_eq!(load(&path, "bob").unwrap(), None);
         // Replacing leaves no temporary files behind.
         c.last_seq = Some(99);
         store(&path, &c).unwrap();
-        assert_eq!(
-            load(&path, "ws://h/ws", "ann").unwrap().unwrap().last_seq,
-            Some(99)
-        );
+        assert_eq!(load(&path, "ann").unwrap().unwrap().last_seq, Some(99));
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
         // A missing file is no cache; garbage is an error the slot logs and replaces.
-        assert_eq!(load(&dir.path().join("none.json"), "r", "u").unwrap(), None);
+        assert_eq!(load(&dir.path().join("none.json"), "u").unwrap(), None);
         std::fs::write(&path, b"{not json").unwrap();
-        assert!(matches!(
-            load(&path, "ws://h/ws", "ann"),
-            Err(ClientError::Cache(_))
-        ));
+        assert!(matches!(load(&path, "ann"), Err(ClientError::Cache(_))));
         let slot = CacheSlot::open(dir.path(), "ws://h/ws", "ann", DEFAULT_TTL);
         assert!(!slot.has_state());
     }
@@ -517,13 +434,12 @@ mod tests {
     const DEFAULT_TTL: Duration = Duration::from_secs(300);
 
     #[test]
-    fn file_names_are_keyed_by_relay_and_user() {
-        let a = cache_file_name("ws://h:8080/ws", "kim");
+    fn file_names_are_keyed_by_user() {
+        let a = cache_file_name("kim");
         assert!(a.starts_with("kim-") && a.ends_with(".json"), "{a}");
-        assert_eq!(a, cache_file_name("ws://h:8080/ws", "kim"), "stable");
-        assert_ne!(a, cache_file_name("ws://h:8081/ws", "kim"));
-        assert_ne!(a, cache_file_name("ws://h:8080/ws", "kim2"));
-        let odd = cache_file_name("ws://h/ws", "../Évil/..");
+        assert_eq!(a, cache_file_name("kim"), "stable");
+        assert_ne!(a, cache_file_name("kim2"));
+        let odd = cache_file_name("../Évil/..");
         assert!(!odd.contains('/'), "{odd}");
         assert!(odd.starts_with("..__vil_..-"), "{odd}");
     }
@@ -570,7 +486,7 @@ mod tests {
         c.reset(Some("log-b".into()));
         assert_eq!(c.log_id.as_deref(), Some("log-b"));
         assert_eq!(c.last_seq, None);
-        assert!(c.orders.is_empty() && c.menu.is_empty());
+        assert_eq!(c.model, Model::default());
         assert_eq!(c.cart, json!(["bibimbap"]));
     }
 }

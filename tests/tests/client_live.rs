@@ -2,7 +2,6 @@
 //! 127.0.0.1, over a sled store in a temporary directory, with test-minted
 //! tokens): authentication and acks, deduplicated events, resume after a
 //! relay restart, the local cache, revocation and the HTTP polling fallback.
-#![cfg(feature = "client")]
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -339,8 +338,8 @@ async fn restarted_program_resumes_from_its_cache() {
     };
     assert!(!cached.stale);
     assert_eq!(cached.entry.last_seq, seen);
-    assert!(cached.entry.orders.contains_key(&first));
-    assert!(!cached.entry.menu.is_empty());
+    assert!(cached.entry.model.orders.contains_key(&first));
+    assert!(!cached.entry.model.menu.is_empty());
     assert_eq!(cached.entry.cart, json!({"note": "opaque to the client"}));
     let evs = kim.until_created(&[second]).await;
     assert!(
@@ -351,7 +350,7 @@ async fn restarted_program_resumes_from_its_cache() {
     assert!(!evs.iter().any(|e| created_id(e) == Some(first)));
     kim.until(|e| matches!(e, ClientEvent::Synced { .. })).await;
     let now = kim.client.cached_state().unwrap();
-    assert!(now.entry.orders.contains_key(&second));
+    assert!(now.entry.model.orders.contains_key(&second));
     assert_eq!(now.entry.log_id, kim.client.log_id());
     kim.client.close().await;
     relay.stop().await;
@@ -392,7 +391,7 @@ async fn cache_of_another_log_is_dropped() {
     assert_ne!(kim.client.log_id().unwrap(), old_log);
     let now = kim.client.cached_state().unwrap();
     assert!(
-        !now.entry.orders.contains_key(&old),
+        !now.entry.model.orders.contains_key(&old),
         "old log's orders gone"
     );
     relay.stop().await;
