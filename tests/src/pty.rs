@@ -69,6 +69,14 @@ fn ctrl_byte(key: &str) -> Option<u8> {
     }
 }
 
+/// Whether `screen` (as from [`Term::screen`]) is a drawing down to the
+/// last of `rows` rows: a full-screen program keeps its status bar there, so
+/// after a resize this tells its new drawing from the old, shorter one.
+pub fn fills_rows(screen: &str, rows: u16) -> bool {
+    let lines: Vec<&str> = screen.lines().collect();
+    lines.len() == usize::from(rows) && lines.last().is_some_and(|l| !l.trim().is_empty())
+}
+
 /// What to run in the pseudo-terminal.
 #[derive(Debug, Clone)]
 pub struct Program {
@@ -174,7 +182,10 @@ impl Program {
             parser,
             closed: false,
         }));
-        let reader = pair.master.try_clone_reader().expect("pseudo-terminal reader");
+        let reader = pair
+            .master
+            .try_clone_reader()
+            .expect("pseudo-terminal reader");
         let feed = shared.clone();
         std::thread::spawn(move || read_into(reader, &feed));
         Term {
@@ -351,8 +362,10 @@ impl Term {
 
     /// Waits until `needle` is no longer on the screen; returns it.
     pub async fn wait_gone(&self, needle: &str, timeout: Duration) -> String {
-        self.wait_until(&format!("{needle:?} gone"), timeout, |s| !s.contains(needle))
-            .await
+        self.wait_until(&format!("{needle:?} gone"), timeout, |s| {
+            !s.contains(needle)
+        })
+        .await
     }
 
     /// Waits until `ok` holds for the screen; returns it. On timeout panics
@@ -442,6 +455,15 @@ mod tests {
         assert_eq!(key_bytes("€"), "€".as_bytes());
     }
 
+    /// A drawing fills the rows only when its last row is the screen's last.
+    #[test]
+    fn fills_rows_knows_a_full_drawing() {
+        let full = "┌──┐\n│ab│\n└──┘";
+        assert!(fills_rows(full, 3));
+        assert!(!fills_rows(full, 4), "shorter than the screen");
+        assert!(!fills_rows(&format!("{full}\n"), 4), "last row blank");
+    }
+
     /// A real program's output reaches the screen as text, the keys reach
     /// the program, the cursor position query is answered, and the exit
     /// status is seen.
@@ -451,13 +473,20 @@ mod tests {
         let script = r#"printf 'one\r\n  two  \r\n'; stty -echo
             printf '\033[6n'; IFS= read -r -d R pos
             IFS= read -r line; echo "pos ${pos#?} line $line"; exit 3"#;
-        let mut t = Program::new("bash").args(["-c", script]).size(40, 10).spawn();
+        let mut t = Program::new("bash")
+            .args(["-c", script])
+            .size(40, 10)
+            .spawn();
         t.wait_for(&["one", "  two"], SCREEN_WAIT).await;
         assert!(t.screen().starts_with("one\n  two\n"), "{}", t.screen());
         assert_eq!(t.raw_mode(), Some(false));
         t.send_keys(&["hello", "Space", "x", "Enter"]);
         let status = t.wait_exit(SCREEN_WAIT).await;
         assert_eq!(status.exit_code(), 3);
-        assert!(t.screen().contains("pos [3;1 line hello x"), "{}", t.screen());
+        assert!(
+            t.screen().contains("pos [3;1 line hello x"),
+            "{}",
+            t.screen()
+        );
     }
 }

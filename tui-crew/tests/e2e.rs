@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use kfood_protocol::Role;
-use kfood_tests::pty::{Program, Term, SCREEN_WAIT};
+use kfood_tests::pty::{fills_rows, Program, Term, SCREEN_WAIT};
 use kfood_tests::{cash_order, token, Client, TestRelay};
 use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
@@ -381,16 +381,18 @@ async fn small_terminal_keeps_running_and_redraws() {
         .size(70, 20)
         .spawn();
     crew.wait_until("the board or the too-small notice", SCREEN_WAIT, |s| {
-        s.contains(TOO_SMALL) || (s.contains("LIVE") && s.contains(&code))
+        s.contains(TOO_SMALL) || (fills_rows(s, 20) && s.contains(&code))
     })
     .await;
     crew.resize(80, 24);
     let screen = crew
-        .wait_for(
-            &["LIVE", "PENDING 1", &code, "1x Bibimbap", "? keys"],
-            SCREEN_WAIT,
-        )
+        .wait_until("the board redrawn at 80×24", SCREEN_WAIT, |s| {
+            fills_rows(s, 24) && s.contains("? keys")
+        })
         .await;
+    for needle in ["LIVE", "PENDING 1", &code, "1x Bibimbap"] {
+        assert!(screen.contains(needle), "{needle:?} missing:\n{screen}");
+    }
     assert!(!screen.contains(TOO_SMALL), "{screen}");
     quit(crew).await;
 }
