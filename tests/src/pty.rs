@@ -103,11 +103,13 @@ impl Program {
         }
     }
 
+    /// One more argument.
     pub fn arg(mut self, arg: impl Into<String>) -> Program {
         self.args.push(arg.into());
         self
     }
 
+    /// More arguments, in order.
     pub fn args<S: Into<String>>(mut self, args: impl IntoIterator<Item = S>) -> Program {
         self.args.extend(args.into_iter().map(Into::into));
         self
@@ -124,6 +126,7 @@ impl Program {
         self.env("NO_COLOR", "1")
     }
 
+    /// The terminal's size in columns and rows (80×24 unless said).
     pub fn size(mut self, cols: u16, rows: u16) -> Program {
         self.cols = cols;
         self.rows = rows;
@@ -315,8 +318,9 @@ impl Term {
     /// as it is. Text that reads as a key name goes through [`Term::type_text`].
     pub fn send_keys(&self, keys: &[&str]) {
         for key in keys {
-            self.write(&key_bytes(key));
-            if key_bytes(key) == b"\x1b" {
+            let bytes = key_bytes(key);
+            self.write(&bytes);
+            if bytes == b"\x1b" {
                 std::thread::sleep(ESC_PAUSE);
             }
         }
