@@ -30,8 +30,9 @@ pub enum Verdict {
     Allow,
     /// Refuse this message; retry after this long.
     Refuse(Duration),
-    /// Close the connection 4008.
-    Close,
+    /// Refuse this message and close the connection 4008 (after its
+    /// `rate_limited`, which still says how long to wait).
+    Close(Duration),
 }
 
 impl ConnLimiter {
@@ -53,10 +54,11 @@ impl ConnLimiter {
             }
             Err(not_until) => {
                 self.refused_in_row += 1;
+                let wait = not_until.wait_time_from(self.clock.now());
                 if self.refused_in_row > self.abuse_after {
-                    Verdict::Close
+                    Verdict::Close(wait)
                 } else {
-                    Verdict::Refuse(not_until.wait_time_from(self.clock.now()))
+                    Verdict::Refuse(wait)
                 }
             }
         }
@@ -104,7 +106,7 @@ mod tests {
                     assert!(d <= Duration::from_secs(1));
                     refused += 1;
                 }
-                Verdict::Close => break,
+                Verdict::Close(_) => break,
             }
         }
         assert_eq!(refused, abuse_threshold(5));

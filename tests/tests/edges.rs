@@ -1,0 +1,172 @@
+//! The relay's edges: every close it decides is a close frame sent after the
+//! replies already decided (DESIGN §4, §9), and the HTTP answers of §2.
+
+use futures_util::SinkExt;
+use kfood_protocol::Role;
+use kfood_relay::config::Limits;
+use kfood_tests::*;
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
+
+/// One message a second with a burst of five.
+fn tight() -> Limits {
+    Limits {
+        rate_per_sec: 1,
+        rate_burst: 5,
+        ..Limits::default()
+    }
+}
+
+fn quote(id: &str) -> Value {
+    json!({"type": "order_quote", "id": id, "data": cash_order(&[("bibimbap", 1)])})
+}
+
+/// Every message until the relay closes the socket.
+async fn until_close(c: &mut Client) -> Vec<Value> {
+    let mut seen = Vec::new();
+    while let Some(m) = c.try_next(WAIT).await {
+        seen.push(m);
+    }
+    seen
+}
+
+#[track_caller]
+fn check_rate_limited(m: &Value, id: &str) {
+    assert_eq!(m["type"], "error", "{id}: {m}");
+    assert_eq!(m["data"]["code"], "rate_limited", "{id}: {m}");
+    assert_eq!(m["data"]["ref"], id, "{m}");
+    let wait = m["data"]["retry_after_ms"].as_u64().expect("retry_after_ms");
+    assert!((1..=1000).contains(&wait), "one token a second: {m}");
+}
+
+/// A socket flooded past the rate gets, in order, a reply for every frame the relay read (acks, then `rate_limited` with `ref` and `retry_after_ms`), then a close frame 4008 — not a reset.
+#[tokio::test]
+async fn flood_gets_its_rate_limited_errors_then_close_4008() {
+    let relay = TestRelay::start_with(tight()).await;
+    let mut ann = relay.connect("ann", Role::Customer).await;
+    let ids: Vec<String> = (0..200).map(|i| format!("f{i}")).collect();
+    for id in &ids {
+        if ann
+            .ws
+            .send(Message::text(quote(id).to_string()))
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+    let seen = until_close(&mut ann).await;
+    assert_eq!(ann.closed, Some(4008), "a close frame, not a drop: {seen:?}");
+    let replies: Vec<&Value> = seen
+        .iter()
+        .filter(|m| m["type"] == "ack" || m["type"] == "error")
+        .collect();
+    // Frames are answered in the order they were read, and nothing after the close.
+    for (m, id) in replies.iter().zip(&ids) {
+        assert_eq!(m["data"]["ref"], id.as_str(), "{seen:?}");
+    }
+    let limited: Vec<&&Value> = replies
+        .iter()
+        .filter(|m| m["data"]["code"] == "rate_limited")
+        .collect();
+    assert!(
+        limited.len() > kfood_relay::limits::abuse_threshold(5) as usize,
+        "persistent abuse is refused before it is closed: {seen:?}"
+    );
+    for m in &limited {
+        check_rate_limited(m, m["data"]["ref"].as_str().unwrap_or_default());
+    }
+    let last = replies.last().expect("replies before the close");
+    assert_eq!(last["data"]["code"], "rate_limited", "{last}");
+    relay.stop().await;
+}
+
+/// One batch far over the burst: each of its messages gets its reply (five acks, then `rate_limited`), then the close frame 4008.
+#[tokio::test]
+async fn abusive_batch_is_answered_whole_then_closed_4008() {
+    let relay = TestRelay::start_with(tight()).await;
+    let mut bob = relay.connect("bob", Role::Customer).await;
+    let ids: Vec<String> = (0..60).map(|i| format!("g{i}")).collect();
+    let batch: Vec<Value> = ids.iter().map(|id| quote(id)).collect();
+    bob.send(json!({"type": "batch", "data": batch})).await;
+    let seen = until_close(&mut bob).await;
+    assert_eq!(bob.closed, Some(4008), "{seen:?}");
+    let replies: Vec<&Value> = seen
+        .iter()
+        .filter(|m| m["type"] == "ack" || m["type"] == "error")
+        .collect();
+    assert_eq!(replies.len(), ids.len(), "{seen:?}");
+    for (m, id) in replies[..5].iter().zip(&ids) {
+        assert_eq!(m["type"], "ack", "{m}");
+        assert_eq!(m["data"]["ref"], id.as_str(), "{m}");
+    }
+    for (m, id) in replies[5..].iter().zip(&ids[5..]) {
+        check_rate_limited(m, id);
+    }
+    // Other connections are unaffected.
+    let mut carl = relay.connect("carl", Role::Customer).await;
+    carl.ok("order_quote", cash_order(&[("kimbap", 1)])).await;
+    relay.stop().await;
+}
+
+/// A binary frame right behind a request: the request's reply comes first, then the close frame 4000.
+#[tokio::test]
+async fn binary_frame_closes_4000_after_the_decided_reply() {
+    let relay = TestRelay::start().await;
+    let mut ann = relay.connect("ann", Role::Customer).await;
+    ann.send(quote("q1")).await;
+    ann.ws
+        .send(Message::binary(vec![0u8, 1, 2, 3]))
+        .await
+        .expect("send");
+    let seen = until_close(&mut ann).await;
+    assert_eq!(ann.closed, Some(4000), "{seen:?}");
+    assert!(
+        seen.iter()
+            .any(|m| m["type"] == "ack" && m["data"]["ref"] == "q1"),
+        "the quote was decided before the binary frame: {seen:?}"
+    );
+    relay.stop().await;
+}
+
+/// A text frame over `max_frame_bytes` right behind a request: its reply, then the close frame 4009.
+#[tokio::test]
+async fn oversize_frame_closes_4009_after_the_decided_reply() {
+    let relay = TestRelay::start().await;
+    let mut ann = relay.connect("ann", Role::Customer).await;
+    ann.send(quote("q1")).await;
+    let big = format!(
+        r#"{{"type":"order_quote","id":"big","data":{{"pad":"{}"}}}}"#,
+        "x".repeat(100_000)
+    );
+    ann.send_text(&big).await;
+    let seen = until_close(&mut ann).await;
+    assert_eq!(ann.closed, Some(4009), "{seen:?}");
+    assert!(
+        seen.iter()
+            .any(|m| m["type"] == "ack" && m["data"]["ref"] == "q1"),
+        "{seen:?}"
+    );
+    assert!(
+        !seen.iter().any(|m| m["data"]["ref"] == "big"),
+        "the oversize frame is not processed: {seen:?}"
+    );
+    relay.stop().await;
+}
+
+/// A frame even over the transport's read limit (1 MiB) still ends in a close frame 4009, before and after authentication.
+#[tokio::test]
+async fn frame_over_the_transport_limit_closes_4009() {
+    let relay = TestRelay::start().await;
+    let huge = "y".repeat(2 * 1024 * 1024);
+    let mut ann = relay.connect("ann", Role::Customer).await;
+    // The relay may stop reading mid-frame; the close must arrive anyway.
+    let _ = ann.ws.send(Message::text(huge.clone())).await;
+    let seen = until_close(&mut ann).await;
+    assert_eq!(ann.closed, Some(4009), "{seen:?}");
+
+    let mut raw = Client::unauthenticated(&relay.ws_url()).await;
+    let _ = raw.ws.send(Message::text(huge)).await;
+    assert_eq!(raw.close_code().await, Some(4009));
+    relay.stop().await;
+}
