@@ -15,9 +15,9 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError as WsProtocolError};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError as WsProtocolError};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
@@ -438,7 +438,10 @@ where
             }
         };
         let (last, code, why) = closing;
-        Box::pin(close_after_replies(&shared, &caller, &mut ws, &mut rx, last, code, why)).await;
+        Box::pin(close_after_replies(
+            &shared, &caller, &mut ws, &mut rx, last, code, why,
+        ))
+        .await;
         break why;
     };
     shared.hub.unregister(id);
