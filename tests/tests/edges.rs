@@ -35,7 +35,9 @@ fn check_rate_limited(m: &Value, id: &str) {
     assert_eq!(m["type"], "error", "{id}: {m}");
     assert_eq!(m["data"]["code"], "rate_limited", "{id}: {m}");
     assert_eq!(m["data"]["ref"], id, "{m}");
-    let wait = m["data"]["retry_after_ms"].as_u64().expect("retry_after_ms");
+    let wait = m["data"]["retry_after_ms"]
+        .as_u64()
+        .expect("retry_after_ms");
     assert!((1..=1000).contains(&wait), "one token a second: {m}");
 }
 
@@ -56,7 +58,11 @@ async fn flood_gets_its_rate_limited_errors_then_close_4008() {
         }
     }
     let seen = until_close(&mut ann).await;
-    assert_eq!(ann.closed, Some(4008), "a close frame, not a drop: {seen:?}");
+    assert_eq!(
+        ann.closed,
+        Some(4008),
+        "a close frame, not a drop: {seen:?}"
+    );
     let replies: Vec<&Value> = seen
         .iter()
         .filter(|m| m["type"] == "ack" || m["type"] == "error")
@@ -169,4 +175,96 @@ async fn frame_over_the_transport_limit_closes_4009() {
     let _ = raw.ws.send(Message::text(huge)).await;
     assert_eq!(raw.close_code().await, Some(4009));
     relay.stop().await;
+}
+
+/// `kfood-relay` with `--data-dir dir` and `args`, stdin from `stdin`.
+async fn relay_cli(args: &[&str], dir: &std::path::Path, stdin: &str) -> std::process::Output {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new(relay_bin())
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .env("KFOOD_JWT_SECRET", SECRET)
+        .env_remove("KFOOD_PASSWORD")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run kfood-relay");
+    let mut input = child.stdin.take().expect("stdin");
+    input
+        .write_all(stdin.as_bytes())
+        .await
+        .expect("write stdin");
+    drop(input);
+    child.wait_with_output().await.expect("kfood-relay output")
+}
+
+/// `user add` with stdin that is not a terminal (a script) takes the password from its first line, and the account logs in with it.
+#[tokio::test]
+async fn user_add_reads_the_password_from_a_piped_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = relay_cli(
+        &["user", "add", "--role", "crew", "linecook"],
+        dir.path(),
+        "line-cook-pass\nignored second line\n",
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        !stdout.contains("line-cook-pass") && !stderr.contains("line-cook-pass"),
+        "the password is never printed: {stdout} {stderr}"
+    );
+    let relay = RelayProcess::spawn(dir.path(), &[]).await;
+    let r = http_post(
+        &format!("http://{}/api/login", relay.addr),
+        None,
+        &json!({"username": "linecook", "password": "line-cook-pass"}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    relay.kill9();
+}
+
+/// The relay's log on a stderr that is not a terminal carries no ANSI colour codes.
+#[tokio::test]
+async fn relay_log_to_a_pipe_has_no_colours() {
+    use tokio::io::AsyncReadExt;
+    let dir = tempfile::tempdir().unwrap();
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut child = tokio::process::Command::new(relay_bin())
+        .args(["--demo", "--bind", &addr, "--data-dir"])
+        .arg(dir.path())
+        .env("KFOOD_JWT_SECRET", SECRET)
+        .env("RUST_LOG", "info")
+        .env_remove("NO_COLOR")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn kfood-relay");
+    let mut healthy = false;
+    for _ in 0..200 {
+        if let Ok(r) = reqwest::get(format!("http://{addr}/healthz")).await {
+            healthy = r.status().is_success();
+            if healthy {
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(healthy, "relay at {addr} did not become healthy");
+    child.kill().await.expect("kill");
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut log)
+        .await
+        .expect("read log");
+    assert!(log.contains("relay listening"), "{log}");
+    assert!(!log.contains('\u{1b}'), "no escape codes: {log:?}");
 }
