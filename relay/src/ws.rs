@@ -358,7 +358,10 @@ where
             ),
         })
         .await;
-    tracing::info!(conn = id, user = %user.id, role = %user.role, "authenticated");
+    if since.is_some() {
+        shared.metrics.resumes.fetch_add(1, Ordering::Relaxed);
+    }
+    tracing::info!(conn = id, user = %user.id, role = %user.role, resume = since.is_some(), "authenticated");
 
     let hb = Duration::from_millis(shared.limits.heartbeat_ms);
     let silent_limit = hb * 5 / 2;

@@ -268,3 +268,163 @@ async fn relay_log_to_a_pipe_has_no_colours() {
     assert!(log.contains("relay listening"), "{log}");
     assert!(!log.contains('\u{1b}'), "no escape codes: {log:?}");
 }
+
+/// One metric family of a Prometheus text: its TYPE and its samples.
+#[derive(Default, Debug)]
+struct Family {
+    kind: String,
+    samples: Vec<(String, String, f64)>,
+}
+
+/// Parses the Prometheus text format: every sample must follow its family's
+/// `# TYPE` line (a histogram's `_bucket`, `_sum`, `_count` belong to it).
+fn parse_prometheus(text: &str) -> std::collections::BTreeMap<String, Family> {
+    let mut families: std::collections::BTreeMap<String, Family> = Default::default();
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').expect("TYPE name kind");
+            let f = families.entry(name.to_owned()).or_default();
+            assert!(f.kind.is_empty(), "TYPE twice for {name}");
+            f.kind = kind.to_owned();
+            continue;
+        }
+        if line.starts_with('#') {
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').expect("name value");
+        let (name, labels) = match series.split_once('{') {
+            Some((n, l)) => (n, l.trim_end_matches('}')),
+            None => (series, ""),
+        };
+        let value: f64 = match value {
+            "+Inf" => f64::INFINITY,
+            v => v.parse().unwrap_or_else(|_| panic!("a number: {line}")),
+        };
+        let family = ["_bucket", "_sum", "_count"]
+            .iter()
+            .filter_map(|s| name.strip_suffix(s))
+            .find(|base| families.get(*base).is_some_and(|f| f.kind == "histogram"))
+            .unwrap_or(name);
+        let f = families
+            .get_mut(family)
+            .unwrap_or_else(|| panic!("no TYPE before {line}"));
+        f.samples.push((name.to_owned(), labels.to_owned(), value));
+    }
+    families
+}
+
+/// `GET /metrics` follows Prometheus conventions: every family has a TYPE, counters end in `_total`, `kfood_fanout_seconds` is a cumulative histogram whose `+Inf` bucket equals its count, resumes are counted, and the process series are there.
+#[tokio::test]
+async fn metrics_follow_prometheus_conventions() {
+    let relay = TestRelay::start().await;
+    let _kim = relay.connect("kim", Role::Crew).await;
+    let mut ann = relay.connect("ann", Role::Customer).await;
+    ann.ok("order_place", cash_order(&[("bibimbap", 1)])).await;
+    let head = ann
+        .settle()
+        .await
+        .iter()
+        .filter_map(|m| m["seq"].as_u64())
+        .max();
+    // A client coming back with `since` resumes.
+    let since = head.unwrap_or(ann.head_seq());
+    let _again = Client::connect(
+        &relay.ws_url(),
+        &token("ann", Role::Customer),
+        Role::Customer,
+        Some(since),
+    )
+    .await;
+
+    let r = http_get(&relay.http_url("/metrics"), None).await;
+    assert_eq!(r.status, 200);
+    let families = parse_prometheus(&r.text);
+    for (name, f) in &families {
+        assert!(!f.kind.is_empty(), "{name} has no TYPE");
+        assert!(
+            name.starts_with("kfood_") || name.starts_with("process_"),
+            "{name}"
+        );
+        assert_eq!(
+            f.kind == "counter",
+            name.ends_with("_total"),
+            "{name} is a {}: counters, and only counters, end in _total",
+            f.kind
+        );
+    }
+    assert!(!families.contains_key("kfood_fanout_ms"), "{}", r.text);
+    for name in [
+        "kfood_orders_today",
+        "kfood_revenue_today_cents",
+        "kfood_payment_failures_today",
+    ] {
+        assert_eq!(families[name].kind, "gauge", "{name}");
+    }
+
+    let fanout = &families["kfood_fanout_seconds"];
+    assert_eq!(fanout.kind, "histogram");
+    let buckets: Vec<&(String, String, f64)> = fanout
+        .samples
+        .iter()
+        .filter(|(n, _, _)| n == "kfood_fanout_seconds_bucket")
+        .collect();
+    let value = |suffix: &str| {
+        fanout
+            .samples
+            .iter()
+            .find(|(n, _, _)| n == &format!("kfood_fanout_seconds{suffix}"))
+            .map(|s| s.2)
+            .unwrap_or_else(|| panic!("no {suffix}"))
+    };
+    let les: Vec<f64> = buckets
+        .iter()
+        .map(|(_, labels, _)| {
+            let le = labels
+                .strip_prefix("le=\"")
+                .and_then(|l| l.strip_suffix('"'))
+                .expect("le label");
+            if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().expect("le is a number")
+            }
+        })
+        .collect();
+    assert!(les.windows(2).all(|w| w[0] < w[1]), "{les:?}");
+    assert_eq!(les.last(), Some(&f64::INFINITY));
+    let counts: Vec<f64> = buckets.iter().map(|b| b.2).collect();
+    assert!(
+        counts.windows(2).all(|w| w[0] <= w[1]),
+        "cumulative: {counts:?}"
+    );
+    assert_eq!(counts.last().copied(), Some(value("_count")));
+    assert!(value("_count") >= 1.0, "the order's events were fanned out");
+    assert!(value("_sum") > 0.0 && value("_sum") < 60.0 * value("_count"));
+
+    assert_eq!(
+        families["kfood_resumes_total"].samples[0].2, 1.0,
+        "{}",
+        r.text
+    );
+    assert!(families["kfood_messages_in_total"].samples[0].2 >= 1.0);
+    for (name, kind) in [
+        ("process_resident_memory_bytes", "gauge"),
+        ("process_cpu_seconds_total", "counter"),
+        ("process_open_fds", "gauge"),
+        ("process_start_time_seconds", "gauge"),
+    ] {
+        let f = &families[name];
+        assert_eq!(f.kind, kind, "{name}");
+        assert!(
+            f.samples[0].2 > 0.0 || name == "process_cpu_seconds_total",
+            "{name}"
+        );
+    }
+    let now = kfood_protocol::time::now_ms() as f64 / 1000.0;
+    let start = families["process_start_time_seconds"].samples[0].2;
+    assert!(
+        start <= now + 1.0 && start > now - 3600.0,
+        "{start} vs {now}"
+    );
+    relay.stop().await;
+}
