@@ -428,3 +428,53 @@ async fn metrics_follow_prometheus_conventions() {
     );
     relay.stop().await;
 }
+
+/// Every `GET /api/events` answer (snapshot, events, reset) carries the log's `log_id`, the one `authenticated` names, and reads as `EventsPage`.
+#[tokio::test]
+async fn polled_events_carry_the_log_id() {
+    let relay = TestRelay::start().await;
+    let mut ann = relay.connect("ann", Role::Customer).await;
+    let log_id = ann.authenticated["data"]["log_id"].clone();
+    assert!(log_id.as_str().is_some_and(|l| !l.is_empty()), "{log_id}");
+    ann.ok("order_place", cash_order(&[("bibimbap", 1)])).await;
+    let bearer = token("ann", Role::Customer);
+    for query in ["", "?since=0", "?since=999999"] {
+        let r = http_get(
+            &relay.http_url(&format!("/api/events{query}")),
+            Some(&bearer),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{query}: {}", r.text);
+        assert_eq!(r.body["log_id"], log_id, "{query}: {}", r.text);
+        let page: kfood_protocol::messages::EventsPage =
+            serde_json::from_value(r.body.clone()).expect("an EventsPage");
+        assert_eq!(Some(page.log_id.as_str()), log_id.as_str());
+        assert!(!page.events.is_empty(), "{query}: {}", r.text);
+    }
+    relay.stop().await;
+}
+
+/// Registering a taken username is 409 with exactly `{"error": {"code": "invalid", "message", "field": "username"}}`.
+#[tokio::test]
+async fn taken_username_is_409_invalid_username() {
+    let relay = TestRelay::start().await;
+    for username in ["crew", "ann-k"] {
+        let body = json!({"username": username, "password": "long-enough-pw"});
+        if username == "ann-k" {
+            let r = http_post(&relay.http_url("/api/register"), None, &body).await;
+            assert_eq!(r.status, 201, "{}", r.text);
+        }
+        let r = http_post(&relay.http_url("/api/register"), None, &body).await;
+        assert_eq!(r.status, 409, "{username}: {}", r.text);
+        let obj = r.body.as_object().expect("a JSON object");
+        assert_eq!(obj.len(), 1, "{}", r.text);
+        let err = r.body["error"].as_object().expect("error object");
+        let mut keys: Vec<&str> = err.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["code", "field", "message"], "{}", r.text);
+        assert_eq!(err["code"], "invalid");
+        assert_eq!(err["field"], "username");
+        assert!(err["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    relay.stop().await;
+}
