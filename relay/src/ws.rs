@@ -112,7 +112,6 @@ fn close_frame(code: u16, reason: &str) -> CloseFrame {
 /// decides in order and the writer delivers in order, so once that queue is
 /// done, everything decided before it is in `rx`: that is written first,
 /// then `last`'s replies, then the close frame.
-#[allow(clippy::too_many_arguments)]
 async fn close_after_replies<S: AsyncRead + AsyncWrite + Unpin>(
     shared: &Shared,
     caller: &Caller,
@@ -363,18 +362,40 @@ where
     }
     tracing::info!(conn = id, user = %user.id, role = %user.role, resume = since.is_some(), "authenticated");
 
+    let reason = Box::pin(live(&shared, &caller, &mut ws, &mut rx, &weak, claims.exp)).await;
+    shared.hub.unregister(id);
+    tracing::info!(conn = id, user = %user.id, reason, "disconnected");
+    if !shared.shutdown.is_cancelled() {
+        let _ = shared.core.try_send(Command::Activity {
+            user,
+            kind: ActivityKind::Disconnect,
+            text: reason.into(),
+        });
+    }
+}
+
+/// The authenticated socket's life: requests in, queued frames out,
+/// heartbeat reaping and token expiry. Returns why it ended.
+async fn live<S: AsyncRead + AsyncWrite + Unpin>(
+    shared: &Shared,
+    caller: &Caller,
+    ws: &mut Ws<S>,
+    rx: &mut mpsc::Receiver<Outgoing>,
+    weak: &mpsc::WeakSender<Outgoing>,
+    expires_at: i64,
+) -> &'static str {
     let hb = Duration::from_millis(shared.limits.heartbeat_ms);
     let silent_limit = hb * 5 / 2;
     let mut last_heard = Instant::now();
     let mut check = tokio::time::interval(hb / 2);
     check.reset();
     let expires_in = Duration::from_secs(
-        u64::try_from(claims.exp - kfood_protocol::time::now_ms() / 1000).unwrap_or(0),
+        u64::try_from(expires_at - kfood_protocol::time::now_ms() / 1000).unwrap_or(0),
     );
     let expiry = tokio::time::sleep(expires_in);
     tokio::pin!(expiry);
     let mut limiter = ConnLimiter::new(shared.limits.rate_per_sec, shared.limits.rate_burst);
-    let reason: &str = loop {
+    loop {
         // A close the relay decides here waits for the replies decided before it.
         let closing: (Vec<Item>, u16, &str) = tokio::select! {
             _ = shared.shutdown.cancelled() => {
@@ -386,12 +407,12 @@ where
                     Some(Ok(msg)) => msg,
                     Some(Err(e)) => match unreadable(&e) {
                         Some((code, why)) => {
-                            Box::pin(close_unreadable(&mut ws, code, why)).await;
-                            break why;
+                            Box::pin(close_unreadable(ws, code, why)).await;
+                            return why;
                         }
-                        None => break "closed by client",
+                        None => return "closed by client",
                     },
-                    None => break "closed by client",
+                    None => return "closed by client",
                 };
                 last_heard = Instant::now();
                 match msg {
@@ -399,7 +420,7 @@ where
                         (Vec::new(), close::TOO_LARGE, "frame too large")
                     }
                     Message::Text(t) => {
-                        match Box::pin(on_text(&shared, &caller, &t, &mut limiter, &weak, &mut ws)).await {
+                        match Box::pin(on_text(shared, caller, &t, &mut limiter, weak, ws)).await {
                             Ok(()) => continue,
                             Err(last) => (last, close::RATE_LIMIT, "rate limit"),
                         }
@@ -407,22 +428,22 @@ where
                     Message::Binary(_) => {
                         (Vec::new(), close::PROTOCOL, "binary frames are not part of the protocol")
                     }
-                    Message::Close(_) => break "closed by client",
+                    Message::Close(_) => return "closed by client",
                     _ => continue,
                 }
             }
             out = rx.recv() => {
                 match out {
                     None => {
-                        Box::pin(close_with(&mut ws, close::TRY_AGAIN, "too far behind; resume")).await;
-                        break "slow client";
+                        Box::pin(close_with(ws, close::TRY_AGAIN, "too far behind; resume")).await;
+                        return "slow client";
                     }
                     Some(first) => {
-                        if let Err((code, why)) = Box::pin(write_out(&shared, &caller, &mut ws, first, &mut rx)).await {
+                        if let Err((code, why)) = Box::pin(write_out(shared, caller, ws, first, rx)).await {
                             if code != 0 {
-                                Box::pin(close_with(&mut ws, code, &why)).await;
+                                Box::pin(close_with(ws, code, &why)).await;
                             }
-                            break "closed by relay";
+                            return "closed by relay";
                         }
                         continue;
                     }
@@ -441,20 +462,8 @@ where
             }
         };
         let (last, code, why) = closing;
-        Box::pin(close_after_replies(
-            &shared, &caller, &mut ws, &mut rx, last, code, why,
-        ))
-        .await;
-        break why;
-    };
-    shared.hub.unregister(id);
-    tracing::info!(conn = id, user = %user.id, reason, "disconnected");
-    if !shared.shutdown.is_cancelled() {
-        let _ = shared.core.try_send(Command::Activity {
-            user,
-            kind: ActivityKind::Disconnect,
-            text: reason.into(),
-        });
+        Box::pin(close_after_replies(shared, caller, ws, rx, last, code, why)).await;
+        return why;
     }
 }
 
