@@ -531,21 +531,9 @@ async fn on_text<S: AsyncRead + AsyncWrite + Unpin>(
         .msgs_in
         .fetch_add(n as u64, Ordering::Relaxed);
     let envs: Vec<Result<Envelope, ProtocolError>> = match frame {
-        Err(e) => {
-            // The frame as a whole is refused: one error, nothing runs.
-            let reply = match limiter.check() {
-                Verdict::Close(wait) => return Err(vec![rate_error(None, wait)]),
-                Verdict::Refuse(wait) => rate_error(None, wait),
-                Verdict::Allow => Item::Reply {
-                    reference: None,
-                    env: Envelope::error(None, &e),
-                },
-            };
-            if let Item::Reply { env, .. } = reply {
-                send_env(ws, &env).await;
-            }
-            return Ok(());
-        }
+        // The frame as a whole is refused: one error, nothing runs. It goes
+        // through the core like any reply, so it follows the earlier ones.
+        Err(e) => vec![Err(e)],
         Ok(Frame::Single(env)) if env.kind == kind::HEARTBEAT => {
             // Answered here, at once, so the round trip measures the network.
             return match limiter.check() {

@@ -478,3 +478,25 @@ async fn taken_username_is_409_invalid_username() {
     }
     relay.stop().await;
 }
+
+/// The error for a frame that does not parse comes after the replies to the frames before it.
+#[tokio::test]
+async fn malformed_frame_error_follows_earlier_replies() {
+    let relay = TestRelay::start().await;
+    let mut ann = relay.connect("ann", Role::Customer).await;
+    for round in 0..5 {
+        let id = format!("q{round}");
+        ann.send(quote(&id)).await;
+        ann.send_text("{not json").await;
+        let seen: Vec<Value> = ann
+            .settle()
+            .await
+            .into_iter()
+            .filter(|m| m["type"] == "ack" || m["type"] == "error")
+            .collect();
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert_eq!(seen[0]["data"]["ref"], id.as_str(), "{seen:?}");
+        assert_eq!(seen[1]["data"]["code"], "malformed", "{seen:?}");
+    }
+    relay.stop().await;
+}
