@@ -818,6 +818,8 @@ impl Core {
                 qty: l.qty,
                 unit_price_cents: item.price_cents,
                 notes,
+                station: item.station.clone(),
+                done: None,
             });
         }
         let instructions = kfood_protocol::menu::checked_text(
@@ -1906,6 +1908,7 @@ mod tests {
             price_cents: 100,
             available: true,
             prep_minutes: 5,
+            station: "kitchen".into(),
         }
     }
 

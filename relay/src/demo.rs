@@ -15,6 +15,17 @@ pub const ACCOUNTS: [(&str, &str, Role, &str); 3] = [
     ),
 ];
 
+/// The station that makes each demo item (DESIGN §13: the demo menu spreads
+/// over `grill`, `wok`, `cold` and `drinks`).
+fn station_of(id: &str) -> &'static str {
+    match id {
+        "bulgogi" | "galbi" | "dakgalbi" | "mandu" | "haemul-pajeon" => "grill",
+        "naengmyeon" | "kimbap" | "yakgwa" => "cold",
+        "sikhye" | "barley-tea" => "drinks",
+        _ => "wok",
+    }
+}
+
 pub fn menu() -> Vec<MenuItem> {
     let item = |id: &str,
                 name: &str,
@@ -29,6 +40,7 @@ pub fn menu() -> Vec<MenuItem> {
         price_cents,
         available: true,
         prep_minutes,
+        station: station_of(id).into(),
     };
     vec![
         item(

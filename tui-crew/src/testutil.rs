@@ -78,6 +78,8 @@ pub fn order(id: u64, status: OrderStatus, created: Millis, lines: &[(&str, u32,
                 qty: *qty,
                 unit_price_cents: 1200,
                 notes: (*notes).into(),
+                station: "kitchen".into(),
+                done: None,
             })
             .collect(),
         instructions: String::new(),
@@ -136,6 +138,7 @@ pub fn menu() -> Vec<MenuItem> {
         price_cents: 1350,
         available,
         prep_minutes: 12,
+        station: "kitchen".into(),
     };
     vec![
         item("bibimbap", "Bibimbap", true),

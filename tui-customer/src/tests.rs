@@ -28,6 +28,7 @@ fn item(id: &str, name: &str, category: &str, price: i64, prep: u32, available: 
         price_cents: price,
         available,
         prep_minutes: prep,
+        station: "kitchen".into(),
     }
 }
 
