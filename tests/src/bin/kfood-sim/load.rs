@@ -8,16 +8,16 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use futures_util::stream::{self, StreamExt};
-use kfood_protocol::messages::kind;
-use kfood_protocol::{Envelope, Role};
+use kfood_protocol::messages::{Announce, Announcement, AnnouncementKind, Audience};
+use kfood_protocol::{Envelope, Event, OrderStatus, Request, Role};
 use rand::Rng;
-use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
 use crate::conn::SimConn;
 use crate::procstat;
 use crate::report::{Latencies, Report};
 use crate::tokens::Minter;
+use crate::wire::{durable, random_order, status_update};
 use crate::Target;
 
 #[derive(Args)]
@@ -81,7 +81,7 @@ struct Shared {
     place_to_ack: Mutex<Latencies>,
     update_to_customer: Mutex<Latencies>,
     /// (order id, status) → when crew sent the update.
-    updates_sent: Mutex<HashMap<(u64, String), Instant>>,
+    updates_sent: Mutex<HashMap<(u64, OrderStatus), Instant>>,
     /// announcement id → when it was sent, and when the last client got it.
     announcements: Mutex<HashMap<u64, Heard>>,
     errors: Mutex<BTreeMap<String, u64>>,
@@ -101,43 +101,6 @@ impl Shared {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-const ITEMS: [&str; 8] = [
-    "bibimbap",
-    "bulgogi",
-    "kimchi-jjigae",
-    "tteokbokki",
-    "japchae",
-    "kimbap",
-    "mandu",
-    "sikhye",
-];
-
-/// A random order: one to three lines, mostly card, some cash.
-pub fn random_order(rng: &mut impl Rng, menu: &[String]) -> Value {
-    let pool: Vec<&str> = if menu.is_empty() {
-        ITEMS.to_vec()
-    } else {
-        menu.iter().map(String::as_str).collect()
-    };
-    let n = rng.gen_range(1..=3);
-    let items: Vec<Value> = (0..n)
-        .map(
-            |_| json!({"item_id": pool[rng.gen_range(0..pool.len())], "qty": rng.gen_range(1..=2)}),
-        )
-        .collect();
-    let payment = if rng.gen_bool(0.8) {
-        json!({"method": "card", "card": {"number": "4242424242424242", "exp": "12/30", "cvc": "123"}})
-    } else {
-        json!({"method": "cash"})
-    };
-    json!({
-        "client_order_id": uuid::Uuid::new_v4(),
-        "items": items,
-        "fulfillment": {"kind": "pickup"},
-        "payment": payment,
-    })
 }
 
 async fn connect_all(
@@ -295,12 +258,17 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
                 tokio::select! { _ = stop.cancelled() => break, _ = tokio::time::sleep(every) => {} }
                 n += 1;
                 let sent = Instant::now();
-                let data = json!({"audience": "all", "kind": "announcement", "text": format!("load test announcement {n}")});
-                match a.request(kind::ANNOUNCE, data).await {
+                let req = Request::Announce(Announce {
+                    audience: Audience::All,
+                    kind: AnnouncementKind::Announcement,
+                    text: format!("load test announcement {n}"),
+                    expires_at: None,
+                });
+                match a.request(&req).await {
                     Ok(ack) => {
-                        if let Some(id) = ack["announcement"]["id"].as_u64() {
+                        if let Some(a) = ack.get::<Announcement>("announcement") {
                             lock(&shared.announcements)
-                                .entry(id)
+                                .entry(a.id)
                                 .or_insert((None, None))
                                 .0 = Some(sent);
                         }
@@ -386,22 +354,20 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
 }
 
 /// Notes what every simulated user receives that the report measures.
-fn note(e: &Envelope, shared: &Shared) {
-    if e.kind == kind::ANNOUNCEMENT {
-        if let Some(id) = e.data["id"].as_u64() {
-            let now = Instant::now();
-            let mut m = lock(&shared.announcements);
-            let entry = m.entry(id).or_insert((None, None));
-            entry.1 = Some(entry.1.map_or(now, |t| t.max(now)));
-        }
+fn note(e: Option<&Event>, shared: &Shared) {
+    if let Some(Event::Announcement(a)) = e {
+        let now = Instant::now();
+        let mut m = lock(&shared.announcements);
+        let entry = m.entry(a.id).or_insert((None, None));
+        entry.1 = Some(entry.1.map_or(now, |t| t.max(now)));
     }
 }
 
 async fn place(c: SimConn, shared: Arc<Shared>) {
-    let data = random_order(&mut rand::thread_rng(), &[]);
+    let req = Request::OrderPlace(random_order(&mut rand::thread_rng(), &[]));
     shared.placed.fetch_add(1, Ordering::Relaxed);
     let sent = Instant::now();
-    match c.request(kind::ORDER_PLACE, data).await {
+    match c.request(&req).await {
         Ok(_) => {
             lock(&shared.place_to_ack).push(sent.elapsed());
             shared.acked.fetch_add(1, Ordering::Relaxed);
@@ -412,11 +378,10 @@ async fn place(c: SimConn, shared: Arc<Shared>) {
 
 async fn customer_events(mut events: mpsc::Receiver<Envelope>, shared: Arc<Shared>) {
     while let Some(e) = events.recv().await {
-        note(&e, &shared);
-        if e.kind == kind::ORDER_UPDATE {
-            let id = e.data["order_id"].as_u64().unwrap_or(0);
-            let status = e.data["status"].as_str().unwrap_or("").to_owned();
-            if let Some(sent) = lock(&shared.updates_sent).remove(&(id, status)) {
+        let ev = durable(&e);
+        note(ev.as_ref(), &shared);
+        if let Some(Event::OrderUpdate(u)) = ev {
+            if let Some(sent) = lock(&shared.updates_sent).remove(&(u.order_id, u.status)) {
                 lock(&shared.update_to_customer).push(sent.elapsed());
             }
         }
@@ -425,7 +390,7 @@ async fn customer_events(mut events: mpsc::Receiver<Envelope>, shared: Arc<Share
 
 async fn admin_events(mut events: mpsc::Receiver<Envelope>, shared: Arc<Shared>) {
     while let Some(e) = events.recv().await {
-        note(&e, &shared);
+        note(durable(&e).as_ref(), &shared);
     }
 }
 
@@ -443,30 +408,27 @@ async fn crew_loop(
             _ = stop.cancelled() => break,
             e = events.recv() => match e { Some(e) => e, None => break },
         };
-        note(&e, &shared);
-        if e.kind != kind::ORDER_CREATED {
-            continue;
-        }
-        let Some(id) = e.data["order_id"].as_u64() else {
+        let ev = durable(&e);
+        note(ev.as_ref(), &shared);
+        let Some(Event::OrderCreated(created)) = ev else {
             continue;
         };
+        let id = created.order_id;
         if (id as usize) % of != idx {
             continue;
         }
         let (conn, shared) = (conn.clone(), shared.clone());
         tokio::spawn(async move {
-            for status in ["preparing", "ready", "delivered"] {
+            for status in [
+                OrderStatus::Preparing,
+                OrderStatus::Ready,
+                OrderStatus::Delivered,
+            ] {
                 let pause = rand::thread_rng().gen_range(100..600);
                 tokio::time::sleep(Duration::from_millis(pause)).await;
-                lock(&shared.updates_sent).insert((id, status.to_owned()), Instant::now());
-                if let Err(code) = conn
-                    .request(
-                        kind::ORDER_UPDATE,
-                        json!({"order_id": id, "status": status}),
-                    )
-                    .await
-                {
-                    lock(&shared.updates_sent).remove(&(id, status.to_owned()));
+                lock(&shared.updates_sent).insert((id, status), Instant::now());
+                if let Err(code) = conn.request(&status_update(id, status)).await {
+                    lock(&shared.updates_sent).remove(&(id, status));
                     shared.error(&code);
                     break;
                 }
