@@ -21,6 +21,8 @@ pub mod menu;
 pub mod messages;
 pub mod order;
 pub mod sanitize;
+#[cfg(feature = "term")]
+pub mod term;
 pub mod time;
 
 pub use envelope::{Envelope, Frame, Sender};

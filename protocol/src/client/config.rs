@@ -83,6 +83,21 @@ impl RelayUrls {
         })
     }
 
+    /// Every address of a comma-separated `--relay` (the relays of one
+    /// cluster, DESIGN §15), in order; a single address gives one.
+    pub fn parse_list(relays: &str) -> Result<Vec<RelayUrls>, ClientError> {
+        let list = relays
+            .split(',')
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(RelayUrls::parse)
+            .collect::<Result<Vec<_>, _>>()?;
+        if list.is_empty() {
+            return Err(ClientError::Config("the relay URL is empty".into()));
+        }
+        Ok(list)
+    }
+
     /// `http` joined with an API path such as `/api/events`.
     pub fn api(&self, path: &str) -> String {
         format!("{}{path}", self.http)
@@ -276,6 +291,17 @@ mod tests {
         check_err("ws://host/ws?x=1");
         check_err("ws://host#frag");
         check_err("ws://ho st");
+    }
+
+    /// A comma-separated `--relay` gives every relay in order; one bad entry refuses the list.
+    #[test]
+    fn relay_lists() {
+        let l = RelayUrls::parse_list("ws://a:1, wss://b ,").unwrap();
+        let ws: Vec<&str> = l.iter().map(|u| u.ws.as_str()).collect();
+        assert_eq!(ws, ["ws://a:1/ws", "wss://b/ws"]);
+        assert_eq!(RelayUrls::parse_list("h:2").unwrap().len(), 1);
+        assert!(RelayUrls::parse_list(" , ").is_err());
+        assert!(RelayUrls::parse_list("ws://a,ftp://b").is_err());
     }
 
     #[test]
