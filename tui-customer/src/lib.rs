@@ -5,7 +5,6 @@
 //! task ([`net`]) and talks to the event loop through two bounded channels.
 
 pub mod app;
-pub mod auth;
 pub mod cart;
 pub mod checkout;
 pub mod cli;
@@ -22,9 +21,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use futures_util::StreamExt;
-use kfood_protocol::client::{Client, ClientConfig, Credentials, RelayUrls};
+use kfood_protocol::client::login::DEFAULT_LOGIN_TIMEOUT;
+use kfood_protocol::client::{Client, ClientConfig};
+use kfood_protocol::term::auth::Registration;
+use kfood_protocol::term::{self, Program, SignIn, SignInError, Stop};
 use kfood_protocol::time::now_ms;
-use kfood_protocol::{Role, UserRef};
 use ratatui::crossterm::event::{Event, EventStream, KeyEventKind};
 use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
@@ -38,95 +39,50 @@ use crate::ui::View;
 /// often a changed cart is handed to the cache.
 const TICK: Duration = Duration::from_secs(1);
 
-/// Who is connecting, with what.
-pub struct Login {
-    pub credentials: Credentials,
-    pub user: Option<UserRef>,
-}
-
-/// The directory for the local cache and the default log file.
+/// The directory for the local cache.
 pub fn cache_dir() -> PathBuf {
     kfood_protocol::client::default_cache_dir()
         .unwrap_or_else(|| std::env::temp_dir().join("kfood"))
 }
 
-/// Gets credentials from the flags: `--token`, or `--user` (and
-/// `--register`) with a password from `KFOOD_PASSWORD` or a prompt. A
-/// password is tried here, before the terminal is taken over, so that a
-/// refusal reads as a plain message; the connection manager then keeps the
-/// password to log in again when the token expires.
-pub async fn login(cli: &Cli, urls: &RelayUrls) -> anyhow::Result<Login> {
-    if let Some(user) = &cli.user {
-        let password = match std::env::var("KFOOD_PASSWORD") {
-            Ok(p) if !p.is_empty() => p,
-            _ => {
-                let p = rpassword::prompt_password(format!("Password for {user}: "))
-                    .context("cannot read the password")?;
-                if cli.register {
-                    let again = rpassword::prompt_password("The same password again: ")
-                        .context("cannot read the password")?;
-                    anyhow::ensure!(p == again, "the two passwords differ");
-                }
-                p
-            }
-        };
-        if cli.register {
-            kfood_protocol::messages::validate_username(user)
-                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
-            kfood_protocol::messages::validate_password(&password)
-                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
-        }
-        let register = cli.register.then(|| cli.name.clone());
-        let reply = auth::login(
-            &urls.http,
-            cli.ca_cert.as_deref(),
-            user,
-            &password,
-            register,
-        )
-        .await?;
-        anyhow::ensure!(
-            reply.user.role == Role::Customer,
-            "{user} is a {} account: kfood-customer is for customers",
-            reply.user.role
-        );
-        return Ok(Login {
-            credentials: Credentials::Password {
-                username: user.clone(),
-                password,
-            },
-            user: Some(reply.user),
-        });
-    }
-    match &cli.token {
-        Some(token) if !token.trim().is_empty() => Ok(Login {
-            credentials: Credentials::Token(token.trim().to_owned()),
-            user: auth::peek_token(token.trim()),
-        }),
-        _ => anyhow::bail!(
-            "say who you are: --user NAME (add --register for a new account) or --token TOKEN"
-        ),
-    }
+/// Settles who the customer is, before the terminal is taken over:
+/// `--token`, or `--user` (and `--register`) with a password from
+/// `KFOOD_PASSWORD` or a prompt. A refusal, or an account that is not a
+/// customer's, reads as a plain message and exit status
+/// [`term::auth::EXIT_SIGN_IN`]; the connection manager keeps the password
+/// to log in again when the token expires.
+pub async fn sign_in(cli: &Cli) -> Result<SignIn, SignInError> {
+    let registration = cli.register.then(|| Registration {
+        name: cli.name.clone(),
+    });
+    term::sign_in(
+        &cli.common,
+        Program::Customer,
+        registration,
+        DEFAULT_LOGIN_TIMEOUT,
+    )
+    .await
 }
 
-/// The whole program after the flags are read and logging is set up.
-pub async fn run(cli: Cli, view: View) -> anyhow::Result<()> {
-    let urls = RelayUrls::parse(&cli.relay)?;
-    let login = login(&cli, &urls).await?;
-
-    let mut config = ClientConfig::new(&cli.relay, login.credentials, Role::Customer)?
-        .with_cache_dir(cli.cache_dir.clone().unwrap_or_else(cache_dir));
-    config.ca_cert = cli.ca_cert.clone();
+/// The whole program after the flags are read, logging is set up and the
+/// customer is signed in.
+pub async fn run(cli: Cli, login: SignIn, view: View) -> anyhow::Result<()> {
+    let mut config =
+        ClientConfig::for_relay(login.relay.clone(), login.credentials.clone(), login.role)
+            .with_cache_dir(cli.cache_dir.clone().unwrap_or_else(cache_dir));
+    config.ca_cert = cli.common.ca_cert.clone();
+    config.cache_ttl = cli.common.cache_ttl;
     let (handle, client_events, state) = Client::connect(config)?;
 
-    let mut app = App::new(&urls.ws, now_ms());
+    let mut app = App::new(&login.relay.ws, now_ms());
     app.user = login.user;
     let (cmd_tx, cmd_rx) = mpsc::channel(net::CMD_QUEUE);
     let (ev_tx, ev_rx) = mpsc::channel(net::EVENT_QUEUE);
     let net_task = tokio::spawn(net::run(handle, client_events, state, cmd_rx, ev_tx));
 
+    let mut stop = Stop::new()?;
     let mut terminal = ratatui::init();
-    let result = event_loop(&mut terminal, &mut app, &view, ev_rx, &cmd_tx).await;
+    let result = event_loop(&mut terminal, &mut app, &view, ev_rx, &cmd_tx, &mut stop).await;
     ratatui::restore();
 
     // The cart as it stands goes to the cache; closing the command channel
@@ -143,6 +99,7 @@ async fn event_loop(
     view: &View,
     mut net_events: mpsc::Receiver<AppEvent>,
     commands: &mpsc::Sender<NetCmd>,
+    stop: &mut Stop,
 ) -> anyhow::Result<()> {
     let mut keys = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
@@ -164,6 +121,10 @@ async fn event_loop(
                 Some(Err(e)) => return Err(e).context("reading the terminal"),
                 None => break,
             },
+            sig = stop.recv() => {
+                tracing::info!(signal = sig, "stopping");
+                break;
+            }
             Some(ev) = net_events.recv() => {
                 app.on_event(ev);
                 true
