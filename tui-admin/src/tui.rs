@@ -5,15 +5,17 @@ use std::time::Duration;
 
 use anyhow::Context;
 use futures_util::StreamExt;
-use kfood_protocol::client::Credentials;
+use kfood_protocol::client::login::DEFAULT_LOGIN_TIMEOUT;
+use kfood_protocol::client::{default_cache_dir, Client, ClientConfig, ConnState};
+use kfood_protocol::term::{self, Program, Stop, Theme};
 use ratatui::crossterm::event::{Event, EventStream};
 use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{App, AppEvent, Look, NetCmd};
-use crate::cli::{Cli, Endpoints};
-use crate::{auth, keys, net, ui};
+use crate::cli::Cli;
+use crate::{keys, net, ui};
 
 /// Events from the network task waiting for the loop. A busy relay sends a
 /// few hundred a second at most; when the queue is full the network task
@@ -25,62 +27,57 @@ pub const CMD_QUEUE: usize = 64;
 /// Network events handled between two redraws, so a burst is drawn once.
 const EVENTS_PER_FRAME: usize = 512;
 
-/// Whether colour is allowed: not when `NO_COLOR` is set and non-empty.
-pub fn color_allowed() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-}
-
-pub async fn run(cli: &Cli, endpoints: Endpoints, offset: time::UtcOffset) -> anyhow::Result<i32> {
-    // Credentials first: a password prompt needs the terminal as it is, and
-    // a wrong password is better said before the screen takes over.
-    let (token, credentials) = match (&cli.token, &cli.user) {
-        (Some(t), _) if !t.trim().is_empty() => {
-            (t.trim().to_owned(), Credentials::Token(t.trim().to_owned()))
+/// Signs in (a refusal is said before the screen takes over), connects
+/// with the account's role and the local cache, and runs the screens until
+/// `q`, a hang-up or SIGTERM.
+pub async fn run(cli: &Cli, offset: time::UtcOffset) -> anyhow::Result<i32> {
+    let args = &cli.common;
+    let login = match term::sign_in(args, Program::Admin, None, DEFAULT_LOGIN_TIMEOUT).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!(cause = %e, "sign-in failed");
+            eprintln!("kfood-admin: {e}");
+            return Ok(i32::from(term::auth::EXIT_SIGN_IN));
         }
-        (_, Some(user)) => {
-            let password = auth::password_for(user)?;
-            let reply = auth::login(&endpoints.http, user, &password, Duration::from_secs(15))
-                .await
-                .map_err(anyhow::Error::new)
-                .context("cannot sign in")?;
-            // Kept so the connection manager can sign in again when the token expires.
-            let creds = Credentials::Password {
-                username: user.clone(),
-                password,
-            };
-            (reply.token, creds)
-        }
-        _ => anyhow::bail!(
-            "no credentials: give --user NAME (password prompt or KFOOD_PASSWORD) or --token TOKEN (KFOOD_TOKEN)"
-        ),
     };
-    auth::check_admin(&token)?;
+    let mut config =
+        ClientConfig::for_relay(login.relay.clone(), login.credentials.clone(), login.role);
+    config.ca_cert = args.ca_cert.clone();
+    config.cache_dir = default_cache_dir();
+    config.cache_ttl = args.cache_ttl;
+    // Open alerts and promos are not in the cache: start from a snapshot.
+    config.resume_from_cache = false;
+    let (client, events, state) = Client::connect(config)?;
+
+    let theme = Theme::from_env(args.ascii);
     let look = Look {
-        ascii: cli.ascii,
-        color: color_allowed(),
+        ascii: theme.ascii,
+        color: theme.color,
     };
     let mut app = App::new(
-        endpoints.ws.clone(),
+        login.relay.ws.clone(),
         look,
         kfood_protocol::time::now_ms(),
         offset,
     );
-    app.user = auth::peek_token(&token);
+    app.user = login.user.clone();
 
     let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
     let (cmd_tx, cmd_rx) = mpsc::channel(CMD_QUEUE);
     let shutdown = CancellationToken::new();
     let net_task = tokio::spawn(net::run(
-        endpoints.clone(),
-        credentials,
+        client,
+        events,
+        state,
         ev_tx,
         cmd_rx,
         shutdown.clone(),
     ));
-    tracing::info!(relay = %endpoints.ws, "starting");
+    tracing::info!(relay = %login.relay, role = %login.role, "starting");
 
+    let mut stop = Stop::new()?;
     let mut terminal = ratatui::init();
-    let result = event_loop(&mut terminal, &mut app, ev_rx, cmd_tx).await;
+    let result = event_loop(&mut terminal, &mut app, ev_rx, cmd_tx, &mut stop).await;
     ratatui::restore();
     shutdown.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(2), net_task).await;
@@ -92,6 +89,7 @@ async fn event_loop(
     app: &mut App,
     mut net_rx: mpsc::Receiver<AppEvent>,
     cmd_tx: mpsc::Sender<NetCmd>,
+    stop: &mut Stop,
 ) -> anyhow::Result<()> {
     let mut keys_in = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -123,9 +121,7 @@ async fn event_loop(
             ev = net_rx.recv(), if net_open => {
                 let Some(ev) = ev else {
                     // The network task is gone; keep the screen for reading.
-                    app.handle(AppEvent::Conn(crate::app::Conn::Offline {
-                        reason: "the network task stopped".into(),
-                    }));
+                    app.handle(AppEvent::Conn(ConnState::Closed));
                     dirty = true;
                     net_open = false;
                     continue;
@@ -139,6 +135,10 @@ async fn event_loop(
                     }
                 }
                 dirty = true;
+            }
+            sig = stop.recv() => {
+                tracing::info!(signal = sig, "stopping");
+                return Ok(());
             }
             _ = tick.tick() => {
                 app.tick(kfood_protocol::time::now_ms());

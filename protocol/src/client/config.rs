@@ -164,6 +164,11 @@ pub struct ClientConfig {
     pub cache_dir: Option<PathBuf>,
     /// Age after which a cache entry is drawn stale.
     pub cache_ttl: Duration,
+    /// Resume from the cache's last seq (the default). A program whose state
+    /// holds more than the cache keeps (an admin's open alerts and promos)
+    /// turns it off: the cache is still handed over at start, and the
+    /// relay's snapshot then replaces it.
+    pub resume_from_cache: bool,
     /// A PEM certificate (chain) to trust for `wss://`/`https://`, for a
     /// relay with a private certificate. Without it the usual web roots apply.
     pub ca_cert: Option<PathBuf>,
@@ -178,20 +183,30 @@ pub struct ClientConfig {
 impl ClientConfig {
     /// A configuration with the defaults of DESIGN §11 and no cache.
     pub fn new(relay: &str, credentials: Credentials, role: Role) -> Result<Self, ClientError> {
-        Ok(ClientConfig {
-            relay: RelayUrls::parse(relay)?,
+        Ok(ClientConfig::for_relay(
+            RelayUrls::parse(relay)?,
+            credentials,
+            role,
+        ))
+    }
+
+    /// [`ClientConfig::new`] for addresses already parsed.
+    pub fn for_relay(relay: RelayUrls, credentials: Credentials, role: Role) -> Self {
+        ClientConfig {
+            relay,
             credentials,
             role,
             batch_cap: DEFAULT_BATCH_CAP,
             queue_cap: DEFAULT_QUEUE_CAP,
             cache_dir: None,
             cache_ttl: DEFAULT_CACHE_TTL,
+            resume_from_cache: true,
             ca_cert: None,
             backoff: Backoff::default(),
             fallback_after: DEFAULT_FALLBACK_AFTER,
             poll_wait_secs: DEFAULT_POLL_WAIT_SECS,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-        })
+        }
     }
 
     /// Turns the cache on in `dir`.
