@@ -126,8 +126,15 @@ impl Session {
                         if changed.is_err() {
                             return Err(anyhow!("the connection to {relay} ended"));
                         }
-                        if *self.state.borrow_and_update() == ConnState::AuthExpired {
-                            return Err(anyhow!("the relay refused the credentials"));
+                        match *self.state.borrow_and_update() {
+                            ConnState::AuthExpired => {
+                                return Err(anyhow!("the relay refused the credentials"));
+                            }
+                            // One attempt: the manager would retry, a script wants a verdict.
+                            ConnState::Reconnecting { .. } | ConnState::Offline | ConnState::Closed => {
+                                return Err(anyhow!("cannot reach the relay at {relay}"));
+                            }
+                            _ => {}
                         }
                     }
                 }
@@ -136,8 +143,13 @@ impl Session {
         tokio::time::timeout_at(deadline, wait)
             .await
             .map_err(|_| {
-                let state = term::status::conn_text(&self.state.borrow());
-                Failure::Unreachable(anyhow!("no answer from {relay} in time ({state})"))
+                let state = self.state.borrow().clone();
+                Failure::Unreachable(if state.is_connected() {
+                    anyhow!("the relay at {relay} did not answer in time")
+                } else {
+                    let state = term::status::conn_text(&state);
+                    anyhow!("cannot reach the relay at {relay} in time ({state})")
+                })
             })?
             .map_err(Failure::Unreachable)
     }
