@@ -1300,7 +1300,7 @@ impl App {
     /// The connection's state in words; a reconnect counts down.
     pub fn conn_label(&self) -> String {
         let elapsed = u64::try_from(self.now - self.conn_since).unwrap_or(0);
-        status::conn_text(&status::conn_after(&self.conn, elapsed))
+        status::conn_text_caps(&status::conn_after(&self.conn, elapsed))
     }
 
     fn apply_snapshot(&mut self, s: Snapshot) {

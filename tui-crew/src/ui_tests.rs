@@ -166,7 +166,7 @@ fn offline_board_is_stale_80x24() {
     let t = draw(&app, 80, 24);
     insta::assert_snapshot!(t.backend());
     let s = text(&t);
-    assert!(s.contains("reconnecting (3, 3s) stale"), "{s}");
+    assert!(s.contains("RECONNECTING (3, 3s) stale"), "{s}");
     assert!(s.contains("QUEUED (offline)"), "{s}");
     assert!(s.contains("PENDING 2 stale"), "{s}");
 }
@@ -223,7 +223,7 @@ fn connecting_and_empty() {
     let app = App::new(Settings::default(), T0);
     let s = text(&draw(&app, 80, 24));
     assert!(s.contains("Connecting to ws://127.0.0.1:8080/ws"), "{s}");
-    assert!(s.contains("connecting"), "{s}");
+    assert!(s.contains("CONNECTING"), "{s}");
     let app = app_with(&[]);
     let s = text(&draw(&app, 80, 24));
     assert!(s.contains("No open orders."), "{s}");

@@ -1,5 +1,5 @@
 //! The connection state in the status bar (DESIGN §11, §12): one wording for
-//! the three programs, readable without colour (`LIVE 12ms`, `offline`), and
+//! the three programs, readable without colour (`live 12ms`, `offline`), and
 //! the tone each program colours it with.
 
 use crate::client::ConnState;
@@ -12,21 +12,31 @@ pub enum Tone {
     Bad,
 }
 
-/// `LIVE 12ms`, `connecting`, `reconnecting (3, 2s)`, `polling`, `offline`,
-/// `login needed`, `closed`. Live is in capitals: it is the state a glance
-/// looks for.
+/// `live 12ms`, `connecting`, `reconnecting (3, 2s)`, `polling`,
+/// `offline`, `login needed`, `closed`.
 pub fn conn_text(state: &ConnState) -> String {
+    text(state, false)
+}
+
+/// [`conn_text`] with the state in capitals (`LIVE 12ms`, `RECONNECTING
+/// (3, 2s)`), for a screen read from a step away: the kitchen board.
+pub fn conn_text_caps(state: &ConnState) -> String {
+    text(state, true)
+}
+
+fn text(state: &ConnState, caps: bool) -> String {
+    let word = if caps {
+        state.label().to_uppercase()
+    } else {
+        state.label().to_owned()
+    };
     match state {
-        ConnState::Live { rtt_ms: Some(ms) } => format!("LIVE {ms}ms"),
-        ConnState::Live { rtt_ms: None } => "LIVE".into(),
+        ConnState::Live { rtt_ms: Some(ms) } => format!("{word} {ms}ms"),
         ConnState::Reconnecting {
             attempt,
             next_try_in_ms,
-        } => format!(
-            "reconnecting ({attempt}, {}s)",
-            next_try_in_ms.div_ceil(1000)
-        ),
-        other => other.label().into(),
+        } => format!("{word} ({attempt}, {}s)", next_try_in_ms.div_ceil(1000)),
+        _ => word,
     }
 }
 
@@ -71,9 +81,9 @@ mod tests {
     fn states_in_words() {
         assert_eq!(
             conn_text(&ConnState::Live { rtt_ms: Some(12) }),
-            "LIVE 12ms"
+            "live 12ms"
         );
-        assert_eq!(conn_text(&ConnState::Live { rtt_ms: None }), "LIVE");
+        assert_eq!(conn_text(&ConnState::Live { rtt_ms: None }), "live");
         assert_eq!(conn_text(&ConnState::Connecting), "connecting");
         let r = ConnState::Reconnecting {
             attempt: 3,
@@ -85,6 +95,12 @@ mod tests {
         assert_eq!(conn_text(&ConnState::Polling), "polling");
         assert_eq!(conn_text(&ConnState::Offline), "offline");
         assert_eq!(conn_text(&ConnState::AuthExpired), "login needed");
+        assert_eq!(
+            conn_text_caps(&ConnState::Live { rtt_ms: Some(12) }),
+            "LIVE 12ms"
+        );
+        assert_eq!(conn_text_caps(&r), "RECONNECTING (3, 2s)");
+        assert_eq!(conn_text_caps(&ConnState::AuthExpired), "LOGIN NEEDED");
         assert_eq!(conn_tone(&ConnState::Polling), Tone::Warn);
         assert_eq!(conn_tone(&ConnState::AuthExpired), Tone::Bad);
     }
