@@ -7,7 +7,7 @@ use anyhow::Context;
 use futures_util::StreamExt;
 use kfood_protocol::client::login::DEFAULT_LOGIN_TIMEOUT;
 use kfood_protocol::client::{default_cache_dir, Client, ClientConfig, ConnState};
-use kfood_protocol::term::{self, Program, Stop, Theme};
+use kfood_protocol::term::{self, CommonArgs, Program, SignIn, Stop, Theme};
 use ratatui::crossterm::event::{Event, EventStream};
 use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
@@ -27,6 +27,19 @@ pub const CMD_QUEUE: usize = 64;
 /// Network events handled between two redraws, so a burst is drawn once.
 const EVENTS_PER_FRAME: usize = 512;
 
+/// The connection manager's configuration: the relay that answered the
+/// sign-in, the admin role, `--ca-cert`, and the local cache with `--cache-ttl`.
+pub fn client_config(args: &CommonArgs, login: &SignIn) -> ClientConfig {
+    let mut config =
+        ClientConfig::for_relay(login.relay.clone(), login.credentials.clone(), login.role);
+    config.ca_cert = args.ca_cert.clone();
+    config.cache_dir = default_cache_dir();
+    config.cache_ttl = args.cache_ttl;
+    // Open alerts and promos are not in the cache: start from a snapshot.
+    config.resume_from_cache = false;
+    config
+}
+
 /// Signs in (a refusal is said before the screen takes over), connects
 /// with the account's role and the local cache, and runs the screens until
 /// `q`, a hang-up or SIGTERM.
@@ -40,14 +53,7 @@ pub async fn run(cli: &Cli, offset: time::UtcOffset) -> anyhow::Result<i32> {
             return Ok(i32::from(term::auth::EXIT_SIGN_IN));
         }
     };
-    let mut config =
-        ClientConfig::for_relay(login.relay.clone(), login.credentials.clone(), login.role);
-    config.ca_cert = args.ca_cert.clone();
-    config.cache_dir = default_cache_dir();
-    config.cache_ttl = args.cache_ttl;
-    // Open alerts and promos are not in the cache: start from a snapshot.
-    config.resume_from_cache = false;
-    let (client, events, state) = Client::connect(config)?;
+    let (client, events, state) = Client::connect(client_config(args, &login))?;
 
     let theme = Theme::from_env(args.ascii);
     let look = Look {
@@ -161,5 +167,32 @@ async fn event_loop(
         if app.quit {
             return Ok(());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use kfood_protocol::client::{Credentials, RelayUrls};
+    use kfood_protocol::Role;
+
+    /// The admin keeps the client cache like the other programs, aged by `--cache-ttl`, and trusts `--ca-cert`.
+    #[test]
+    fn the_cache_and_the_ca_reach_the_manager() {
+        let cli = Cli::try_parse_from(["kfood-admin", "--cache-ttl", "90s", "--ca-cert", "ca.pem"])
+            .unwrap();
+        let login = SignIn {
+            relay: RelayUrls::parse("ws://h:1").unwrap(),
+            credentials: Credentials::Token("t".into()),
+            token: "t".into(),
+            user: None,
+            role: Role::Admin,
+        };
+        let c = client_config(&cli.common, &login);
+        assert_eq!(c.cache_ttl, Duration::from_secs(90));
+        assert_eq!(c.cache_dir, default_cache_dir());
+        assert_eq!(c.ca_cert.as_deref(), Some("ca.pem".as_ref()));
+        assert_eq!((c.role, c.relay.ws.as_str()), (Role::Admin, "ws://h:1/ws"));
     }
 }

@@ -147,3 +147,32 @@ pub async fn run(
     let _ = tokio::time::timeout(Duration::from_secs(2), client.close()).await;
     replies.close();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use kfood_protocol::client::{Credentials, RelayUrls};
+    use kfood_protocol::Role;
+
+    /// `--cache-ttl`, `--ca-cert` and the account's role reach the manager; `--no-cache` turns the cache off.
+    #[test]
+    fn flags_reach_the_manager() {
+        let cli = Cli::try_parse_from(["kfood-crew", "--cache-ttl", "2m", "--ca-cert", "ca.pem"])
+            .unwrap();
+        let login = SignIn {
+            relay: RelayUrls::parse("wss://h").unwrap(),
+            credentials: Credentials::Token("t".into()),
+            token: "t".into(),
+            user: None,
+            role: Role::Admin,
+        };
+        let c = client_config(&cli.net_options(), &login);
+        assert_eq!(c.cache_ttl, Duration::from_secs(120));
+        assert_eq!(c.ca_cert.as_deref(), Some("ca.pem".as_ref()));
+        assert_eq!(c.role, Role::Admin, "an admin runs the board as admin");
+        assert_eq!(c.cache_dir, default_cache_dir());
+        let cli = Cli::try_parse_from(["kfood-crew", "--no-cache"]).unwrap();
+        assert_eq!(client_config(&cli.net_options(), &login).cache_dir, None);
+    }
+}

@@ -64,15 +64,21 @@ pub async fn sign_in(cli: &Cli) -> Result<SignIn, SignInError> {
     .await
 }
 
-/// The whole program after the flags are read, logging is set up and the
-/// customer is signed in.
-pub async fn run(cli: Cli, login: SignIn, view: View) -> anyhow::Result<()> {
+/// The connection manager's configuration: the relay that answered the
+/// sign-in, the customer's role, `--ca-cert`, and the cache with `--cache-ttl`.
+pub fn client_config(cli: &Cli, login: &SignIn) -> ClientConfig {
     let mut config =
         ClientConfig::for_relay(login.relay.clone(), login.credentials.clone(), login.role)
             .with_cache_dir(cli.cache_dir.clone().unwrap_or_else(cache_dir));
     config.ca_cert = cli.common.ca_cert.clone();
     config.cache_ttl = cli.common.cache_ttl;
-    let (handle, client_events, state) = Client::connect(config)?;
+    config
+}
+
+/// The whole program after the flags are read, logging is set up and the
+/// customer is signed in.
+pub async fn run(cli: Cli, login: SignIn, view: View) -> anyhow::Result<()> {
+    let (handle, client_events, state) = Client::connect(client_config(&cli, &login))?;
 
     let mut app = App::new(&login.relay.ws, now_ms());
     app.user = login.user;
