@@ -4,11 +4,9 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use futures_util::StreamExt;
 use kfood_protocol::client::login::DEFAULT_LOGIN_TIMEOUT;
 use kfood_protocol::client::{default_cache_dir, Client, ClientConfig, ConnState};
-use kfood_protocol::term::{self, CommonArgs, Program, SignIn, Stop, Theme};
-use ratatui::crossterm::event::{Event, EventStream};
+use kfood_protocol::term::{self, CommonArgs, Input, Inputs, Program, SignIn, Stop, Theme};
 use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -24,6 +22,8 @@ pub const EVENT_QUEUE: usize = 1024;
 /// Requests waiting for the network task. An admin types far slower than
 /// this drains; when full, the request is refused with a message.
 pub const CMD_QUEUE: usize = 64;
+/// How often the clocks and ages on screen move.
+const TICK: Duration = Duration::from_secs(1);
 /// Network events handled between two redraws, so a burst is drawn once.
 const EVENTS_PER_FRAME: usize = 512;
 
@@ -81,9 +81,9 @@ pub async fn run(cli: &Cli, offset: time::UtcOffset) -> anyhow::Result<i32> {
     ));
     tracing::info!(relay = %login.relay, role = %login.role, "starting");
 
-    let mut stop = Stop::new()?;
+    let inputs = Inputs::new(ev_rx, TICK, Stop::new()?);
     let mut terminal = ratatui::init();
-    let result = event_loop(&mut terminal, &mut app, ev_rx, cmd_tx, &mut stop).await;
+    let result = event_loop(&mut terminal, &mut app, inputs, cmd_tx).await;
     ratatui::restore();
     shutdown.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(2), net_task).await;
@@ -93,15 +93,10 @@ pub async fn run(cli: &Cli, offset: time::UtcOffset) -> anyhow::Result<i32> {
 async fn event_loop(
     terminal: &mut DefaultTerminal,
     app: &mut App,
-    mut net_rx: mpsc::Receiver<AppEvent>,
+    mut inputs: Inputs<AppEvent>,
     cmd_tx: mpsc::Sender<NetCmd>,
-    stop: &mut Stop,
 ) -> anyhow::Result<()> {
-    let mut keys_in = EventStream::new();
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
-    let mut net_open = true;
     loop {
         if dirty {
             let size = terminal.size()?;
@@ -110,46 +105,40 @@ async fn event_loop(
             terminal.draw(|f| ui::render(app, f))?;
             dirty = false;
         }
-        tokio::select! {
-            ev = keys_in.next() => match ev {
-                Some(Ok(Event::Key(key))) => {
-                    app.tick(kfood_protocol::time::now_ms());
-                    if let Some(action) = keys::key_to_action(&app.mode(), key) {
-                        app.update(action);
-                        dirty = true;
-                    }
-                }
-                Some(Ok(Event::Resize(..))) => dirty = true,
-                Some(Ok(_)) => {}
-                Some(Err(e)) => return Err(e).context("reading the keyboard"),
-                None => return Ok(()),
-            },
-            ev = net_rx.recv(), if net_open => {
-                let Some(ev) = ev else {
-                    // The network task is gone; keep the screen for reading.
-                    app.handle(AppEvent::Conn(ConnState::Closed));
+        match inputs.next().await.context("reading the keyboard")? {
+            Input::Key(key) => {
+                app.tick(kfood_protocol::time::now_ms());
+                if let Some(action) = keys::key_to_action(&app.mode(), key) {
+                    app.update(action);
                     dirty = true;
-                    net_open = false;
-                    continue;
-                };
+                }
+            }
+            Input::Resize => dirty = true,
+            Input::Net(ev) => {
                 app.tick(kfood_protocol::time::now_ms());
                 app.handle(ev);
                 for _ in 0..EVENTS_PER_FRAME {
-                    match net_rx.try_recv() {
-                        Ok(ev) => app.handle(ev),
-                        Err(_) => break,
+                    match inputs.try_net() {
+                        Some(ev) => app.handle(ev),
+                        None => break,
                     }
                 }
                 dirty = true;
             }
-            sig = stop.recv() => {
-                tracing::info!(signal = sig, "stopping");
-                return Ok(());
+            Input::NetClosed => {
+                // The network task is gone; keep the screen for reading.
+                app.handle(AppEvent::Conn(ConnState::Closed));
+                dirty = true;
             }
-            _ = tick.tick() => {
+            Input::Tick => {
                 app.tick(kfood_protocol::time::now_ms());
                 dirty = true;
             }
+            Input::Stop(sig) => {
+                tracing::info!(signal = sig, "stopping");
+                return Ok(());
+            }
+            Input::Closed => return Ok(()),
         }
         for cmd in std::mem::take(&mut app.outbox) {
             if let Err(e) = cmd_tx.try_send(cmd) {

@@ -27,12 +27,10 @@ use std::io::Write;
 use std::time::Duration;
 
 use anyhow::Context;
-use futures_util::StreamExt;
-use ratatui::crossterm::event::{Event, EventStream, KeyEventKind};
 use tokio::sync::mpsc;
 
 use kfood_protocol::client::login::DEFAULT_LOGIN_TIMEOUT;
-use kfood_protocol::term::{self, Program, SignIn, SignInError, Stop};
+use kfood_protocol::term::{self, Input, Inputs, Program, SignIn, SignInError, Stop};
 
 use crate::app::{App, AppEvent, NetCmd};
 pub use crate::cli::Cli;
@@ -70,9 +68,9 @@ pub async fn run(cli: Cli, login: SignIn, utc_offset: time::UtcOffset) -> anyhow
     if let Some(u) = &login.user {
         app.user = Some(kfood_protocol::sanitize::clean_line(&u.name));
     }
-    let mut stop = Stop::new()?;
+    let inputs = Inputs::new(app_rx, TICK, Stop::new()?);
     let mut terminal = ratatui::init();
-    let result = event_loop(&mut terminal, &mut app, app_rx, cmd_tx, &mut stop).await;
+    let result = event_loop(&mut terminal, &mut app, inputs, cmd_tx).await;
     ratatui::restore();
     shutdown.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(2), net_task).await;
@@ -82,13 +80,9 @@ pub async fn run(cli: Cli, login: SignIn, utc_offset: time::UtcOffset) -> anyhow
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut App,
-    mut app_rx: mpsc::Receiver<AppEvent>,
+    mut inputs: Inputs<AppEvent>,
     cmd_tx: mpsc::Sender<NetCmd>,
-    stop: &mut Stop,
 ) -> anyhow::Result<()> {
-    let mut keys = EventStream::new();
-    let mut tick = tokio::time::interval(TICK);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
     loop {
         for cmd in app.outbox.drain(..) {
@@ -109,41 +103,33 @@ async fn event_loop(
             }
             app.bells_due = 0;
         }
-        tokio::select! {
-            ev = keys.next() => match ev {
-                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
-                    app.now = kfood_protocol::time::now_ms();
-                    for k in keys::split_alt(k) {
-                        if let Some(a) = keys::key_to_action(&app.mode, k) {
-                            app.update(a);
-                            dirty = true;
-                        }
+        match inputs.next().await.context("reading the terminal")? {
+            Input::Key(k) => {
+                app.now = kfood_protocol::time::now_ms();
+                for k in keys::split_alt(k) {
+                    if let Some(a) = keys::key_to_action(&app.mode, k) {
+                        app.update(a);
+                        dirty = true;
                     }
                 }
-                Some(Ok(Event::Resize(..))) => dirty = true,
-                Some(Ok(_)) => {}
-                Some(Err(e)) => return Err(e).context("reading the terminal"),
-                None => return Ok(()),
-            },
-            ev = app_rx.recv() => match ev {
-                Some(ev) => {
-                    app.now = kfood_protocol::time::now_ms();
+            }
+            Input::Resize => dirty = true,
+            Input::Net(ev) => {
+                app.now = kfood_protocol::time::now_ms();
+                app.handle(ev);
+                // Take whatever else is waiting before drawing once.
+                while let Some(ev) = inputs.try_net() {
                     app.handle(ev);
-                    // Take whatever else is waiting before drawing once.
-                    while let Ok(ev) = app_rx.try_recv() {
-                        app.handle(ev);
-                    }
-                    dirty = true;
                 }
-                None => return Err(anyhow::anyhow!("the network task stopped")),
-            },
-            sig = stop.recv() => {
+                dirty = true;
+            }
+            Input::NetClosed => anyhow::bail!("the network task stopped"),
+            Input::Stop(sig) => {
                 tracing::info!(signal = sig, "stopping");
                 return Ok(());
             }
-            _ = tick.tick() => {
-                dirty |= app.tick(kfood_protocol::time::now_ms());
-            }
+            Input::Closed => return Ok(()),
+            Input::Tick => dirty |= app.tick(kfood_protocol::time::now_ms()),
         }
     }
 }

@@ -20,13 +20,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use futures_util::StreamExt;
 use kfood_protocol::client::login::DEFAULT_LOGIN_TIMEOUT;
 use kfood_protocol::client::{Client, ClientConfig};
 use kfood_protocol::term::auth::Registration;
-use kfood_protocol::term::{self, Program, SignIn, SignInError, Stop};
+use kfood_protocol::term::{self, Input, Inputs, Program, SignIn, SignInError, Stop};
 use kfood_protocol::time::now_ms;
-use ratatui::crossterm::event::{Event, EventStream, KeyEventKind};
 use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 
@@ -86,9 +84,9 @@ pub async fn run(cli: Cli, login: SignIn, view: View) -> anyhow::Result<()> {
     let (ev_tx, ev_rx) = mpsc::channel(net::EVENT_QUEUE);
     let net_task = tokio::spawn(net::run(handle, client_events, state, cmd_rx, ev_tx));
 
-    let mut stop = Stop::new()?;
+    let inputs = Inputs::new(ev_rx, TICK, Stop::new()?);
     let mut terminal = ratatui::init();
-    let result = event_loop(&mut terminal, &mut app, &view, ev_rx, &cmd_tx, &mut stop).await;
+    let result = event_loop(&mut terminal, &mut app, &view, inputs, &cmd_tx).await;
     ratatui::restore();
 
     // The cart as it stands goes to the cache; closing the command channel
@@ -103,39 +101,27 @@ async fn event_loop(
     terminal: &mut DefaultTerminal,
     app: &mut App,
     view: &View,
-    mut net_events: mpsc::Receiver<AppEvent>,
+    mut inputs: Inputs<AppEvent>,
     commands: &mpsc::Sender<NetCmd>,
-    stop: &mut Stop,
 ) -> anyhow::Result<()> {
-    let mut keys = EventStream::new();
-    let mut tick = tokio::time::interval(TICK);
     terminal.draw(|f| ui::render(app, view, f))?;
     loop {
-        let redraw = tokio::select! {
-            ev = keys.next() => match ev {
-                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
-                    match keys::key_to_action(&app.mode(), k) {
-                        Some(a) => {
-                            app.update(a);
-                            true
-                        }
-                        None => false,
-                    }
+        let redraw = match inputs.next().await.context("reading the terminal")? {
+            Input::Key(k) => match keys::key_to_action(&app.mode(), k) {
+                Some(a) => {
+                    app.update(a);
+                    true
                 }
-                Some(Ok(Event::Resize(..))) => true,
-                Some(Ok(_)) => false,
-                Some(Err(e)) => return Err(e).context("reading the terminal"),
-                None => break,
+                None => false,
             },
-            sig = stop.recv() => {
-                tracing::info!(signal = sig, "stopping");
-                break;
-            }
-            Some(ev) = net_events.recv() => {
+            Input::Resize => true,
+            Input::Net(ev) => {
                 app.on_event(ev);
                 true
             }
-            _ = tick.tick() => {
+            // The screen stays for reading; quitting closes the rest.
+            Input::NetClosed => false,
+            Input::Tick => {
                 app.update(Action::Tick(now_ms()));
                 if app.dirty {
                     app.dirty = false;
@@ -143,6 +129,11 @@ async fn event_loop(
                 }
                 true
             }
+            Input::Stop(sig) => {
+                tracing::info!(signal = sig, "stopping");
+                break;
+            }
+            Input::Closed => break,
         };
         for cmd in app.outbox.drain(..) {
             if commands.send(cmd).await.is_err() {
