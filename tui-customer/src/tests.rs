@@ -1046,3 +1046,13 @@ fn ascii_and_no_color() {
     act(&mut app, &[Action::Go(Screen::Orders)]);
     insta::assert_snapshot!("orders_ascii_80x24", terminal(&app, view, 80, 24).backend());
 }
+
+/// Below 80×24 the program says the terminal is too small instead of a broken layout.
+#[test]
+fn small_terminal_says_so() {
+    let app = app_with(vec![]);
+    let text = draw(&app, View::default(), 79, 24);
+    assert!(text.contains("terminal too small (need 80×24"), "{text}");
+    assert!(!text.contains("Menu"), "{text}");
+    assert!(!draw(&app, View::default(), 80, 24).contains("too small"));
+}
