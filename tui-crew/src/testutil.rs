@@ -10,7 +10,8 @@ use kfood_protocol::time::{format_ms, Millis};
 use kfood_protocol::{Envelope, Party, Role, UserRef};
 use serde_json::json;
 
-use crate::app::{App, AppEvent, ConnStatus, NetCmd, Settings};
+use crate::app::{App, AppEvent, NetCmd, Settings};
+use kfood_protocol::client::ConnState;
 
 /// 2026-11-22T10:00:00Z.
 pub const T0: Millis = 1_795_341_600_000;
@@ -177,7 +178,7 @@ pub fn app_with(orders: &[Order]) -> App {
         },
         T0 + 5 * MIN,
     );
-    app.handle(AppEvent::Conn(ConnStatus::Live { rtt_ms: Some(3) }));
+    app.handle(AppEvent::Conn(ConnState::Live { rtt_ms: Some(3) }));
     app.handle(net(
         "authenticated",
         json!({"user": {"id": "station-1", "name": "station-1", "type": "crew"}, "session": "s", "heartbeat_ms": 15000, "head_seq": 10, "log_id": "l"}),

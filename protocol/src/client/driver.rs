@@ -157,7 +157,7 @@ impl Driver {
     ) -> Self {
         // Resume from the cache only when it says which log its seq is from.
         let (seq, log_id, user_id) = match lock(&shared.cache).as_ref() {
-            Some(slot) if slot.entry.log_id.is_some() => (
+            Some(slot) if slot.entry.log_id.is_some() && cfg.resume_from_cache => (
                 SeqTracker::new(slot.entry.last_seq),
                 slot.entry.log_id.clone(),
                 Some(slot.entry.user_id.clone()),
