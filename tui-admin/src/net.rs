@@ -127,8 +127,8 @@ pub fn app_event(ev: ClientEvent) -> Option<AppEvent> {
 /// The cache's orders and menu as a `snapshot` the program already applies.
 pub fn cached_snapshot(c: CachedState) -> Envelope {
     let snap = Snapshot {
-        menu: c.entry.menu,
-        orders: c.entry.orders.into_values().collect(),
+        menu: c.entry.model.menu,
+        orders: c.entry.model.orders.into_values().collect(),
         announcements: Vec::new(),
         head_seq: c.entry.last_seq.unwrap_or(0),
         reset: false,
