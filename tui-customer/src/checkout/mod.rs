@@ -1,14 +1,21 @@
-//! The checkout form: how the customer picks up or gets delivery, pays, and
-//! what the relay quoted for it. Card fields are checked as they are typed
-//! with the same rules the relay applies, so a typo is caught before paying.
+//! The checkout: the form (how the customer picks up or gets delivery, and
+//! pays) and, in [`flow`], the only place an `order_quote` or an
+//! `order_place` is built and its answer read. Card fields are checked as
+//! they are typed with the same rules the relay applies, so a typo is caught
+//! before paying.
 
 use kfood_protocol::card;
 use kfood_protocol::limits::{MAX_NOTES_CHARS, MAX_PROMO_CODE_CHARS, MAX_SHORT_TEXT_CHARS};
 use kfood_protocol::time::Millis;
-use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::cart::CartLine;
+
+mod flow;
+#[cfg(test)]
+mod tests;
+
+pub use flow::{describe, Quote, QuoteAck, Submit};
 
 /// The form's fields in the order Tab visits them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,17 +74,6 @@ impl Field {
             _ => return None,
         })
     }
-}
-
-/// Prices for one shape of the order, as the relay computed them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Quote {
-    /// What was priced (see [`Checkout::quote_key`]); a quote for another
-    /// shape of the order is never used to pay.
-    pub key: String,
-    pub subtotal_cents: i64,
-    pub discount_cents: i64,
-    pub total_cents: i64,
 }
 
 /// Something wrong with the form, and the field to fix.
@@ -303,64 +299,6 @@ impl Checkout {
         }
         Ok(())
     }
-
-    /// The order's shape as far as price goes: lines, promo, fulfillment.
-    pub fn quote_key(&self, cart: &[CartLine]) -> String {
-        let items: Vec<_> = cart.iter().map(|l| (&l.item_id, l.qty)).collect();
-        json!([items, self.promo.trim(), self.delivery]).to_string()
-    }
-
-    /// Whether the relay can price the order as it stands.
-    pub fn quotable(&self, cart: &[CartLine]) -> bool {
-        !cart.is_empty() && (!self.delivery || !self.address.trim().is_empty())
-    }
-
-    /// The quote for exactly the current shape of the order, if there is one.
-    pub fn current_quote(&self, cart: &[CartLine]) -> Option<&Quote> {
-        let key = self.quote_key(cart);
-        self.quote.as_ref().filter(|q| q.key == key)
-    }
-
-    /// `order_quote`'s data, or `order_place`'s with payment and the total
-    /// the customer saw.
-    pub fn request_data(&self, cart: &[CartLine], place: Option<i64>) -> Value {
-        let items: Vec<Value> = cart
-            .iter()
-            .map(|l| {
-                let mut v = json!({"item_id": l.item_id, "qty": l.qty});
-                if !l.notes.trim().is_empty() {
-                    v["notes"] = json!(l.notes.trim());
-                }
-                v
-            })
-            .collect();
-        let mut data = json!({
-            "items": items,
-            "fulfillment": if self.delivery {
-                json!({"kind": "delivery", "address": self.address.trim()})
-            } else {
-                json!({"kind": "pickup"})
-            },
-        });
-        if !self.instructions.trim().is_empty() {
-            data["instructions"] = json!(self.instructions.trim());
-        }
-        if !self.promo.trim().is_empty() {
-            data["promo_code"] = json!(self.promo.trim());
-        }
-        if let Some(total) = place {
-            data["client_order_id"] = json!(self.client_order_id);
-            data["expected_total_cents"] = json!(total);
-            data["payment"] = if self.cash {
-                json!({"method": "cash"})
-            } else {
-                json!({"method": "card", "card": {
-                    "number": self.number, "exp": self.exp, "cvc": self.cvc,
-                }})
-            };
-        }
-        data
-    }
 }
 
 fn push_limited(s: &mut String, c: char, max: usize) {
@@ -385,215 +323,4 @@ pub fn mask_number(digits: &str, hide: char) -> String {
         out.push(c);
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    // 2026-11-23
-    const NOW: Millis = 1_795_392_000_000;
-
-    fn form() -> Checkout {
-        Checkout::new(Uuid::nil())
-    }
-
-    fn typed(field: Field, text: &str) -> Checkout {
-        let mut f = form();
-        f.field = field;
-        text.chars().for_each(|c| f.input(c));
-        f
-    }
-
-    fn cart() -> Vec<CartLine> {
-        vec![CartLine::new("bibimbap", 2, "")]
-    }
-
-    #[track_caller]
-    fn check_typed(field: Field, text: &str, expected: &str) {
-        let f = typed(field, text);
-        let got = match field {
-            Field::Number => &f.number,
-            Field::Expiry => &f.exp,
-            Field::Cvc => &f.cvc,
-            Field::Promo => &f.promo,
-            Field::Address => &f.address,
-            _ => &f.instructions,
-        };
-        assert_eq!(got, expected, "{field:?} typed {text:?}");
-    }
-
-    #[test]
-    fn fields_take_only_what_fits() {
-        check_typed(Field::Number, "4242 4242-4242a4242", "4242424242424242");
-        check_typed(Field::Number, &"1".repeat(25), &"1".repeat(19));
-        check_typed(Field::Expiry, "1230", "12/30");
-        check_typed(Field::Expiry, "12/30", "12/30");
-        check_typed(Field::Expiry, "1/30", "01/30");
-        check_typed(Field::Expiry, "123099", "12/30");
-        check_typed(Field::Cvc, "12345", "1234");
-        check_typed(Field::Cvc, "1x2", "12");
-        check_typed(Field::Promo, "save 10!", "SAVE10");
-        check_typed(Field::Address, "1 Main St", "1 Main St");
-    }
-
-    #[test]
-    fn expiry_backspace_drops_the_slash_too() {
-        let mut f = typed(Field::Expiry, "123");
-        f.backspace();
-        assert_eq!(f.exp, "12");
-    }
-
-    #[test]
-    fn tab_skips_hidden_fields() {
-        let mut f = form();
-        let mut seen = vec![f.field];
-        for _ in 0..6 {
-            f.next_field();
-            seen.push(f.field);
-        }
-        use Field::*;
-        assert_eq!(
-            seen,
-            [
-                Fulfillment,
-                Instructions,
-                Promo,
-                Payment,
-                Number,
-                Expiry,
-                Cvc
-            ]
-        );
-        f.next_field();
-        assert_eq!(f.field, Fulfillment);
-        f.prev_field();
-        assert_eq!(f.field, Cvc);
-        f.cash = true;
-        f.delivery = true;
-        assert_eq!(
-            f.fields(),
-            [Fulfillment, Address, Instructions, Promo, Payment]
-        );
-    }
-
-    #[track_caller]
-    fn check_card(number: &str, exp: &str, cvc: &str, expected: Result<(), Field>) {
-        let mut f = form();
-        f.number = number.into();
-        f.exp = exp.into();
-        f.cvc = cvc.into();
-        let got = f
-            .validate(&cart(), NOW)
-            .map_err(|p| p.field.unwrap_or(Field::Fulfillment));
-        assert_eq!(got, expected, "{number} {exp} {cvc}");
-    }
-
-    #[test]
-    fn card_validation() {
-        check_card("4242424242424242", "12/30", "123", Ok(()));
-        check_card("4000000000000002", "01/27", "1234", Ok(()));
-        check_card("4242424242424241", "12/30", "123", Err(Field::Number));
-        check_card("4242", "12/30", "123", Err(Field::Number));
-        check_card("", "12/30", "123", Err(Field::Number));
-        check_card("4242424242424242", "10/26", "123", Err(Field::Expiry));
-        check_card("4242424242424242", "13/30", "123", Err(Field::Expiry));
-        check_card("4242424242424242", "12/3", "123", Err(Field::Expiry));
-        check_card("4242424242424242", "12/30", "12", Err(Field::Cvc));
-    }
-
-    #[test]
-    fn form_validation() {
-        let mut f = form();
-        f.cash = true;
-        assert!(f.validate(&cart(), NOW).is_ok());
-        assert_eq!(f.validate(&[], NOW).unwrap_err().field, None);
-        f.delivery = true;
-        assert_eq!(
-            f.validate(&cart(), NOW).unwrap_err().field,
-            Some(Field::Address)
-        );
-        f.address = "  ".into();
-        assert!(!f.quotable(&cart()));
-        f.address = "1 Main St".into();
-        assert!(f.validate(&cart(), NOW).is_ok());
-        assert!(f.quotable(&cart()));
-    }
-
-    #[test]
-    fn hints_follow_the_first_wrong_field() {
-        let mut f = form();
-        f.number = "4242424242424242".into();
-        f.exp = "10/26".into();
-        assert_eq!(f.card_hint(Field::Number, NOW), Some(Ok("visa".into())));
-        assert!(matches!(f.card_hint(Field::Expiry, NOW), Some(Err(_))));
-        assert_eq!(f.card_hint(Field::Cvc, NOW), None);
-        f.exp = "12/30".into();
-        f.cvc = "123".into();
-        assert_eq!(f.card_hint(Field::Cvc, NOW), Some(Ok(String::new())));
-        f.cash = true;
-        assert_eq!(f.card_hint(Field::Number, NOW), None);
-    }
-
-    #[test]
-    fn request_shapes() {
-        let mut f = form();
-        let mut lines = cart();
-        lines.push(CartLine::new("japchae", 1, "no onions"));
-        f.promo = "SAVE10".into();
-        f.instructions = "ring twice".into();
-        let q = f.request_data(&lines, None);
-        assert_eq!(
-            q,
-            json!({
-                "items": [{"item_id": "bibimbap", "qty": 2},
-                          {"item_id": "japchae", "qty": 1, "notes": "no onions"}],
-                "fulfillment": {"kind": "pickup"},
-                "instructions": "ring twice",
-                "promo_code": "SAVE10",
-            })
-        );
-        f.number = "4242424242424242".into();
-        f.exp = "12/30".into();
-        f.cvc = "123".into();
-        let p = f.request_data(&lines, Some(3950));
-        assert_eq!(p["client_order_id"], json!(Uuid::nil()));
-        assert_eq!(p["expected_total_cents"], 3950);
-        assert_eq!(p["payment"]["card"]["exp"], "12/30");
-        f.cash = true;
-        f.delivery = true;
-        f.address = "1 Main St".into();
-        let p = f.request_data(&lines, Some(3950));
-        assert_eq!(p["payment"], json!({"method": "cash"}));
-        assert_eq!(
-            p["fulfillment"],
-            json!({"kind": "delivery", "address": "1 Main St"})
-        );
-    }
-
-    #[test]
-    fn quotes_belong_to_one_shape() {
-        let mut f = form();
-        let lines = cart();
-        f.quote = Some(Quote {
-            key: f.quote_key(&lines),
-            subtotal_cents: 2700,
-            discount_cents: 0,
-            total_cents: 2700,
-        });
-        assert!(f.current_quote(&lines).is_some());
-        f.promo = "SAVE10".into();
-        assert!(f.current_quote(&lines).is_none());
-        f.promo.clear();
-        assert!(f
-            .current_quote(&[CartLine::new("bibimbap", 3, "")])
-            .is_none());
-    }
-
-    #[test]
-    fn masking() {
-        assert_eq!(mask_number("4242424242424242", '*'), "**** **** **** 4242");
-        assert_eq!(mask_number("42424", '*'), "*242 4");
-        assert_eq!(mask_number("42", '*'), "42");
-    }
 }
