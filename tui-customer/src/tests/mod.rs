@@ -5,6 +5,7 @@
 mod checkout;
 mod menu;
 mod orders;
+mod progress;
 mod screens;
 
 use std::sync::atomic::{AtomicU64, Ordering};
