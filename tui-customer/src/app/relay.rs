@@ -19,6 +19,10 @@ use super::view::Notice;
 use super::{App, AppEvent, Level, Screen};
 use crate::cart::CartLine;
 
+/// Notices kept by the program itself (kitchen notes, restart notices):
+/// the oldest go first beyond this, so a long session stays small.
+const MAX_LOCAL_NOTICES: usize = 100;
+
 /// What the customer was last told of an order, to tell what is news.
 struct Before {
     status: OrderStatus,
@@ -192,6 +196,9 @@ impl App {
         }
         n.unread = self.screen != Screen::Notifications;
         self.local_notices.push(n);
+        if self.local_notices.len() > MAX_LOCAL_NOTICES {
+            self.local_notices.remove(0);
+        }
     }
 
     /// Puts the cached state on screen: the cart and read marks as saved,
