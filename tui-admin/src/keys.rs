@@ -58,6 +58,7 @@ fn typing(key: KeyEvent, ctrl: bool) -> Option<Action> {
         KeyCode::Char('u') if ctrl => Action::Input(Edit::Clear),
         KeyCode::Char('a') if ctrl => Action::Input(Edit::Home),
         KeyCode::Char('e') if ctrl => Action::Input(Edit::End),
+        KeyCode::Char('n') if ctrl => Action::Input(Edit::Next),
         KeyCode::Char(c) if !ctrl => Action::Input(Edit::Char(c)),
         _ => return None,
     })

@@ -110,6 +110,7 @@ pub fn orders(app: &App, frame: &mut Frame, area: Rect) {
     let th = theme(app);
     let visible = app.visible_orders();
     let late_total = app
+        .model
         .orders
         .values()
         .filter(|o| is_late(o, app.now_ms))
@@ -127,7 +128,7 @@ pub fn orders(app: &App, frame: &mut Frame, area: Rect) {
         Span::raw(format!(
             " Orders · {} of {} · status {}{filter} · {sort} ",
             visible.len(),
-            app.orders.len(),
+            app.model.orders.len(),
             app.status_filter.label()
         )),
         if late_total > 0 {
@@ -199,7 +200,7 @@ pub fn orders(app: &App, frame: &mut Frame, area: Rect) {
         Constraint::Length(13),
     ]);
     let t = table(th, title, &header, rows, widths);
-    let empty = keys.is_empty().then_some(if app.orders.is_empty() {
+    let empty = keys.is_empty().then_some(if app.model.orders.is_empty() {
         "No orders yet. New orders appear here as they are placed."
     } else {
         "No order matches the filter (s: status, /: text)."
@@ -367,12 +368,13 @@ pub fn activity(app: &App, frame: &mut Frame, area: Rect) {
 
 pub fn menu(app: &App, frame: &mut Frame, area: Rect) {
     let th = theme(app);
-    let off = app.menu.iter().filter(|m| !m.available).count();
+    let off = app.model.menu.iter().filter(|m| !m.available).count();
     let title = Line::from(format!(
         " Menu · {} items · {off} 86'd · changes reach every program live ",
-        app.menu.len()
+        app.model.menu.len()
     ));
     let rows: Vec<Row> = app
+        .model
         .menu
         .iter()
         .map(|m| {
@@ -396,7 +398,7 @@ pub fn menu(app: &App, frame: &mut Frame, area: Rect) {
             }
         })
         .collect();
-    let keys: Vec<String> = app.menu.iter().map(|m| m.id.clone()).collect();
+    let keys: Vec<String> = app.model.menu.iter().map(|m| m.id.clone()).collect();
     let selected = (!keys.is_empty()).then(|| App::index_of(&keys, &app.item_sel));
     let t = table(
         th,
@@ -495,12 +497,18 @@ pub fn announcements(app: &App, frame: &mut Frame, area: Rect) {
 
 pub fn promos(app: &App, frame: &mut Frame, area: Rect) {
     let th = theme(app);
-    let usable = app.promos.values().filter(|p| p.usable(app.now_ms)).count();
+    let usable = app
+        .model
+        .promos
+        .values()
+        .filter(|p| p.usable(app.now_ms))
+        .count();
     let title = Line::from(format!(
         " Promo codes · {} · {usable} usable now ",
-        app.promos.len()
+        app.model.promos.len()
     ));
     let rows: Vec<Row> = app
+        .model
         .promos
         .values()
         .map(|p| {
@@ -534,7 +542,7 @@ pub fn promos(app: &App, frame: &mut Frame, area: Rect) {
             ])
         })
         .collect();
-    let keys: Vec<String> = app.promos.keys().cloned().collect();
+    let keys: Vec<String> = app.model.promos.keys().cloned().collect();
     let selected = (!keys.is_empty()).then(|| App::index_of(&keys, &app.promo_sel));
     let t = table(
         th,

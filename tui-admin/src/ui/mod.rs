@@ -152,7 +152,7 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
     let relay = status::relay_label(&app.relay);
     // Orders on screen while nothing arrives came from the cache or an
     // earlier connection: say so in words.
-    let stale = if !app.conn.is_connected() && !app.orders.is_empty() {
+    let stale = if !app.conn.is_connected() && !app.model.orders.is_empty() {
         " stale"
     } else {
         ""

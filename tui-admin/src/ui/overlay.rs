@@ -42,7 +42,7 @@ pub fn help(app: &App, frame: &mut Frame, area: Rect) {
 pub fn order_detail(app: &App, frame: &mut Frame, area: Rect, order_id: u64, scroll: u16) {
     let th = theme(app);
     let r = popup(frame, area, area.width.min(100), area.height);
-    let Some(o) = app.orders.get(&order_id) else {
+    let Some(o) = app.model.orders.get(&order_id) else {
         frame.render_widget(
             Paragraph::new(" This order is no longer listed.").block(block(" Order ")),
             r,
@@ -261,11 +261,18 @@ pub fn form(app: &App, frame: &mut Frame, area: Rect, form: &Form<FormKind>) {
                 frame.set_cursor_position((x, y));
             }
         }
-        let locked = if f.locked { "  (fixed)" } else { "" };
+        // A field with suggestions keeps them in sight beside its value.
+        let aside = if f.locked {
+            "  (fixed)".to_owned()
+        } else if !f.suggestions.is_empty() && !f.get().is_empty() {
+            format!("  {}", f.hint)
+        } else {
+            String::new()
+        };
         lines.push(Line::from(vec![
             Span::styled(prefix, th.bold()),
             Span::styled(shown, style),
-            Span::styled(locked, th.dim()),
+            Span::styled(aside, th.dim()),
         ]));
     }
     lines.push(Line::from(""));

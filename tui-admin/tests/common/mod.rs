@@ -162,8 +162,8 @@ pub fn busy_app() -> App {
     }));
     app.handle(AppEvent::Conn(ConnState::Live { rtt_ms: Some(3) }));
     // Connecting asks for the users and the newest activity; answer both.
-    for NetCmd::Request { id, kind, .. } in std::mem::take(&mut app.outbox) {
-        let data = match kind.as_str() {
+    for NetCmd::Request { id, request } in std::mem::take(&mut app.outbox) {
+        let data = match request.kind() {
             "user_list" => users(),
             _ => json!({"activity": []}),
         };
