@@ -318,7 +318,7 @@ fn menu_editor() {
     assert_eq!(
         reqs[0].2,
         json!({"op": "upsert", "item": {"id": "tteokbokki", "name": "Tteokbokki", "category": "Street food",
-            "description": "Rice cakes in gochujang", "price_cents": 950, "prep_minutes": 9, "available": true, "station": "kitchen"}})
+            "description": "Rice cakes in gochujang", "price_cents": 950, "prep_minutes": 9, "available": true, "station": "wok"}})
     );
     // The relay refuses: the form stays, at the field it names.
     refuse(&mut app, &reqs[0].0, "invalid", Some("item.prep_minutes"));
@@ -668,4 +668,72 @@ fn resume_from_the_cache_replays_alerts_and_promos() {
     assert_eq!(app.open_alert_counts(), (0, 1, 0));
     assert!(app.model.promos["FIVEOFF"].active);
     assert_eq!(app.model.head_seq, 122);
+}
+
+/// The menu editor checks a station locally (`[a-z0-9_-]{1,24}`), names the
+/// field, and sends a good one as the upsert's `item.station`.
+#[test]
+fn menu_editor_sends_the_station() {
+    let mut app = busy_app();
+    app.update(Action::Go(Screen::Menu));
+    app.update(Action::Edit);
+    let focus = |app: &kfood_admin::app::App| match &app.overlay {
+        Overlay::Form(f) => f.fields[f.focus].key,
+        _ => panic!("no form"),
+    };
+    while focus(&app) != "station" {
+        app.update(Action::NextField);
+    }
+    clear_field(&mut app);
+    type_text(&mut app, "Grill!");
+    app.update(Action::Submit);
+    let Overlay::Form(f) = &app.overlay else {
+        panic!()
+    };
+    assert!(f.error.as_deref().unwrap().contains("a-z"), "{:?}", f.error);
+    assert_eq!(f.fields[f.focus].key, "station");
+    assert!(app.outbox.is_empty(), "nothing is sent");
+
+    clear_field(&mut app);
+    type_text(&mut app, "grill");
+    app.update(Action::Submit);
+    let reqs = sent(&mut app);
+    assert_eq!(reqs[0].1, "menu_update");
+    assert_eq!(reqs[0].2["op"], "upsert");
+    assert_eq!(reqs[0].2["item"]["id"], "bibimbap");
+    assert_eq!(reqs[0].2["item"]["station"], "grill");
+
+    // A new item starts at the station of the selected row.
+    app.update(Action::Close);
+    app.update(Action::Down);
+    app.update(Action::Down);
+    app.update(Action::New);
+    let Overlay::Form(f) = &app.overlay else {
+        panic!()
+    };
+    assert_eq!(f.get("station"), "grill");
+    assert_eq!(f.get("category"), "Grill");
+}
+
+/// The station filter follows the stations in use, including one that only
+/// a new menu item brings.
+#[test]
+fn station_filter_follows_the_stations_in_use() {
+    let mut app = busy_app();
+    assert_eq!(app.stations_in_use(), ["cold", "grill", "wok"]);
+    app.handle(env(
+        "menu_update",
+        json!({"op": "upsert", "item": {"id": "soju", "name": "Soju",
+        "category": "Drinks", "description": "", "price_cents": 900, "available": true,
+        "prep_minutes": 1, "station": "drinks"}}),
+    ));
+    assert_eq!(app.stations_in_use(), ["cold", "drinks", "grill", "wok"]);
+    app.update(Action::CycleStation);
+    assert_eq!(app.station_filter, None, "only on the orders screen");
+    app.update(Action::Go(Screen::Orders));
+    app.update(Action::CycleStation);
+    app.update(Action::CycleStation);
+    assert_eq!(app.station_filter.as_deref(), Some("drinks"));
+    assert!(app.visible_orders().is_empty());
+    assert!(app.selected_order().is_none());
 }

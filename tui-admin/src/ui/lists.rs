@@ -124,9 +124,13 @@ pub fn orders(app: &App, frame: &mut Frame, area: Rect) {
     } else {
         format!(" · filter \"{}\"", clean(&app.order_filter))
     };
+    let station = match &app.station_filter {
+        Some(s) => format!(" · station {}", clean(s)),
+        None => String::new(),
+    };
     let title = Line::from(vec![
         Span::raw(format!(
-            " Orders · {} of {} · status {}{filter} · {sort} ",
+            " Orders · {} of {} · status {}{station}{filter} · {sort} ",
             visible.len(),
             app.model.orders.len(),
             app.status_filter.label()
@@ -203,7 +207,7 @@ pub fn orders(app: &App, frame: &mut Frame, area: Rect) {
     let empty = keys.is_empty().then_some(if app.model.orders.is_empty() {
         "No orders yet. New orders appear here as they are placed."
     } else {
-        "No order matches the filter (s: status, /: text)."
+        "No order matches the filters (s: status, t: station, /: text)."
     });
     draw(frame, area, t, selected, empty);
 }
@@ -387,6 +391,7 @@ pub fn menu(app: &App, frame: &mut Frame, area: Rect) {
                 Cell::from(clean(&m.id)),
                 Cell::from(clean(&m.name)),
                 Cell::from(clean(&m.category)),
+                Cell::from(clean(&m.station)),
                 Cell::from(format!("{:>8}", money(m.price_cents))),
                 Cell::from(format!("{:>3}m", m.prep_minutes)),
                 Cell::from(state),
@@ -403,12 +408,15 @@ pub fn menu(app: &App, frame: &mut Frame, area: Rect) {
     let t = table(
         th,
         title,
-        &["Id", "Name", "Category", "   Price", "Prep", "State"],
+        &[
+            "Id", "Name", "Category", "Station", "   Price", "Prep", "State",
+        ],
         rows,
         vec![
             Constraint::Length(15),
             Constraint::Fill(1),
             Constraint::Fill(1),
+            Constraint::Length(8),
             Constraint::Length(8),
             Constraint::Length(4),
             Constraint::Length(9),

@@ -3,6 +3,7 @@
 //! screen reads the same without colour and in a plain capture.
 
 mod dashboard;
+mod detail;
 mod lists;
 mod overlay;
 
@@ -59,7 +60,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         Overlay::None | Overlay::Filter(_) => {}
         Overlay::Help => overlay::help(app, frame, body),
         Overlay::Detail { order_id, scroll } => {
-            overlay::order_detail(app, frame, body, *order_id, *scroll)
+            detail::order_detail(app, frame, body, *order_id, *scroll)
         }
         Overlay::Form(form) => overlay::form(app, frame, body, form),
         Overlay::Confirm(c) => overlay::confirm(app, frame, body, c),
