@@ -39,7 +39,11 @@ pub fn client_config(args: &CommonArgs, login: &SignIn) -> ClientConfig {
     // resume replays every durable event missed (system_alert and
     // promo_update among them): resuming from it is as good as a snapshot.
     // Metrics, activity and the user list are not durable and are fetched
-    // afresh on every connection.
+    // afresh on every connection. One thing only a snapshot brings: an
+    // announcement another admin wrote for customers or crew (§5 sends an
+    // `announcement` to its audience); a resume misses it whether it
+    // follows a restart or a dropped connection, so starting from a
+    // snapshot would not close that gap.
     config.resume_from_cache = true;
     config
 }
