@@ -231,7 +231,8 @@ fn station_field(item: Option<&MenuItem>, stations: &[String]) -> Field {
     let hint = if stations.is_empty() {
         "kitchen, grill, wok … (a-z 0-9 - _)".to_owned()
     } else {
-        format!("Ctrl-N: {}", stations.join(", "))
+        let names: Vec<String> = stations.iter().map(|s| clean(s)).collect();
+        format!("Ctrl-N: {}", names.join(", "))
     };
     Field::text(
         "station",

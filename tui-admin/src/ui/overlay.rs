@@ -123,23 +123,25 @@ pub fn form(app: &App, frame: &mut Frame, area: Rect, form: &Form<FormKind>) {
         ]));
     }
     lines.push(Line::from(""));
-    if let Some(e) = &form.error {
-        lines.push(Line::from(Span::styled(format!(" ! {e}"), th.bad())));
-    } else if form.sending.is_some() {
-        lines.push(Line::from(Span::styled(
-            " sending… waiting for the relay",
-            th.warn(),
-        )));
-    } else {
-        lines.push(Line::from(Span::styled(
-            " Enter send · Tab next field · Left/Right choose · Esc cancel",
-            th.dim(),
-        )));
-    }
+    lines.push(form_footer(th, form));
     frame.render_widget(
         Paragraph::new(lines).block(block(format!(" {} ", form.title))),
         r,
     );
+}
+
+/// The form's last line: the refusal, the wait, or the keys.
+fn form_footer(th: kfood_protocol::term::Theme, form: &Form<FormKind>) -> Line<'static> {
+    if let Some(e) = &form.error {
+        Line::from(Span::styled(format!(" ! {e}"), th.bad()))
+    } else if form.sending.is_some() {
+        Line::from(Span::styled(" sending… waiting for the relay", th.warn()))
+    } else {
+        Line::from(Span::styled(
+            " Enter send · Tab next field · Left/Right choose · Esc cancel",
+            th.dim(),
+        ))
+    }
 }
 
 pub fn confirm(app: &App, frame: &mut Frame, area: Rect, c: &Confirm) {
