@@ -106,9 +106,8 @@ pub fn payment_label(o: &Order) -> String {
     format!("{method} {status}")
 }
 
-pub fn orders(app: &App, frame: &mut Frame, area: Rect) {
-    let th = theme(app);
-    let visible = app.visible_orders();
+/// `Orders · 1 of 5 · status all · station cold · newest first · 1 LATE`
+fn orders_title(app: &App, th: Theme, shown: usize) -> Line<'static> {
     let late_total = app
         .model
         .orders
@@ -128,10 +127,10 @@ pub fn orders(app: &App, frame: &mut Frame, area: Rect) {
         Some(s) => format!(" · station {}", clean(s)),
         None => String::new(),
     };
-    let title = Line::from(vec![
+    Line::from(vec![
         Span::raw(format!(
             " Orders · {} of {} · status {}{station}{filter} · {sort} ",
-            visible.len(),
+            shown,
             app.model.orders.len(),
             app.status_filter.label()
         )),
@@ -140,7 +139,13 @@ pub fn orders(app: &App, frame: &mut Frame, area: Rect) {
         } else {
             Span::raw("")
         },
-    ]);
+    ])
+}
+
+pub fn orders(app: &App, frame: &mut Frame, area: Rect) {
+    let th = theme(app);
+    let visible = app.visible_orders();
+    let title = orders_title(app, th, visible.len());
     // A wide screen also lists what was ordered and when it is due.
     let wide = area.width >= 110;
     let rows: Vec<Row> = visible
