@@ -63,7 +63,7 @@ pub fn order(id: u64, status: OrderStatus, created: Millis, lines: &[(&str, u32,
             break;
         }
     }
-    Order {
+    let mut o = Order {
         id,
         code: kfood_protocol::order::order_code(id),
         client_order_id: format!("c-{id}"),
@@ -108,7 +108,9 @@ pub fn order(id: u64, status: OrderStatus, created: Millis, lines: &[(&str, u32,
         updated_at: format_ms(at),
         history,
         modified: false,
-    }
+    };
+    o.eta = o.compute_eta();
+    o
 }
 
 /// The order after a change at `at` by `by`.
@@ -150,8 +152,13 @@ pub fn menu() -> Vec<MenuItem> {
     ]
 }
 
+/// A message from the relay; durable events carry a `seq`, as live.
 pub fn net(kind: &str, data: serde_json::Value) -> AppEvent {
-    AppEvent::Net(Envelope::new(kind, data))
+    let mut env = Envelope::new(kind, data);
+    if kfood_protocol::Event::is_durable_kind(kind) {
+        env.seq = Some(11);
+    }
+    AppEvent::Net(env)
 }
 
 pub fn order_event(kind: &str, o: &Order) -> AppEvent {
@@ -191,6 +198,6 @@ pub fn app_with(orders: &[Order]) -> App {
 pub fn sent(app: &mut App) -> Vec<(String, &'static str, serde_json::Value)> {
     app.outbox
         .drain(..)
-        .map(|NetCmd::Request { id, kind, data }| (id, kind, data))
+        .map(|NetCmd::Request { id, request }| (id, request.kind(), request.data()))
         .collect()
 }
