@@ -21,6 +21,10 @@ pub mod ui;
 #[cfg(test)]
 mod app_tests;
 #[cfg(test)]
+mod kitchen_tests;
+#[cfg(test)]
+mod kitchen_ui_tests;
+#[cfg(test)]
 mod testutil;
 #[cfg(test)]
 mod ui_tests;

@@ -2,6 +2,7 @@
 //! times so that rendered ages are stable.
 
 use kfood_protocol::menu::MenuItem;
+use kfood_protocol::order::OrderStatus::{Pending, Preparing, Ready};
 use kfood_protocol::order::{
     Fulfillment, FulfillmentKind, HistoryEntry, Order, OrderLine, OrderStatus, Payment,
     PaymentMethod, PaymentStatus,
@@ -200,4 +201,89 @@ pub fn sent(app: &mut App) -> Vec<(String, &'static str, serde_json::Value)> {
         .drain(..)
         .map(|NetCmd::Request { id, request }| (id, request.kind(), request.data()))
         .collect()
+}
+
+/// `o` with its lines at these stations, in order.
+pub fn at_stations(mut o: Order, stations: &[&str]) -> Order {
+    for (l, s) in o.lines.iter_mut().zip(stations) {
+        l.station = (*s).to_owned();
+    }
+    o
+}
+
+/// `o` with line `line` marked done at `at` by the cook.
+pub fn line_marked(mut o: Order, line: usize, at: Millis) -> Order {
+    o.lines[line].done = Some(kfood_protocol::order::LineMark {
+        at: format_ms(at),
+        by: cook(),
+    });
+    o.updated_at = format_ms(at);
+    o
+}
+
+/// A kitchen with stations at `T0 + 5 min`: K-0001 pending (grill Bulgogi,
+/// drinks Soju); K-0002 preparing (wok Japchae done, grill LA Galbi, drinks
+/// Cider); K-0003 preparing (grill Bulgogi done, cold Kimchi open);
+/// K-0004 preparing with every line done; K-0005 ready.
+pub fn stations_kitchen(stations: &[&str]) -> App {
+    let now = T0 + 5 * MIN;
+    let one = at_stations(
+        order(
+            1,
+            Pending,
+            now - 3 * MIN,
+            &[("Bulgogi", 1, ""), ("Soju", 2, "")],
+        ),
+        &["grill", "drinks"],
+    );
+    let two = at_stations(
+        order(
+            2,
+            Preparing,
+            now - 8 * MIN,
+            &[
+                ("Japchae", 1, ""),
+                ("LA Galbi", 2, "well done"),
+                ("Cider", 1, ""),
+            ],
+        ),
+        &["wok", "grill", "drinks"],
+    );
+    let two = line_marked(two, 0, now - 2 * MIN);
+    let three = at_stations(
+        order(
+            3,
+            Preparing,
+            now - 12 * MIN,
+            &[("Bulgogi", 1, ""), ("Kimchi", 1, "")],
+        ),
+        &["grill", "cold"],
+    );
+    let three = line_marked(three, 0, now - 4 * MIN);
+    let four = at_stations(
+        order(
+            4,
+            Preparing,
+            now - 9 * MIN,
+            &[("Bulgogi", 2, ""), ("Soju", 1, "")],
+        ),
+        &["grill", "drinks"],
+    );
+    let four = line_marked(line_marked(four, 0, now - 3 * MIN), 1, now - MIN);
+    let five = at_stations(
+        order(5, Ready, now - 15 * MIN, &[("Bibimbap", 1, "")]),
+        &["wok"],
+    );
+    let mut app = App::new(
+        Settings {
+            relay: "ws://127.0.0.1:8080/ws".into(),
+            user_hint: "station-1".into(),
+            stations: stations.iter().map(|s| (*s).to_owned()).collect(),
+            ..Settings::default()
+        },
+        now,
+    );
+    app.handle(AppEvent::Conn(ConnState::Live { rtt_ms: Some(3) }));
+    app.handle(snapshot(&[one, two, three, four, five]));
+    app
 }

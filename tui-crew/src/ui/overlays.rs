@@ -301,7 +301,7 @@ pub fn render_confirm_quit(app: &App, th: &Theme, frame: &mut Frame, area: Rect)
 
 /// `n`: one line of note for the kitchen's history and the customer.
 pub fn render_note(th: &Theme, frame: &mut Frame, area: Rect, t: &Ticket, input: &str) {
-    let rect = popup(area, 70, 7);
+    let rect = popup(area, 70, 5);
     let room = usize::from(rect.width.saturating_sub(4));
     // The end of a long note stays in view while it is typed.
     let shown: String = {

@@ -1,7 +1,7 @@
 //! A station screen (DESIGN §13): the tickets that still have an open line
 //! for this terminal's stations, each showing those lines (`[ ] 1x Bulgogi`,
 //! the selected one pointed at) and the rest of the order as "+N other".
-//! Tickets flow down the columns left to right, a page at a time.
+//! Tickets flow left to right across the columns, a page at a time.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier};
@@ -87,9 +87,14 @@ pub fn render_station(app: &App, th: &Theme, frame: &mut Frame, area: Rect) {
         } else {
             "(none match the filter)".to_owned()
         };
+        let body = Rect {
+            y: area.y + 1,
+            height: area.height - 1,
+            ..area
+        };
         frame.render_widget(
             Paragraph::new(Line::styled(msg, th.dim())).wrap(Wrap { trim: true }),
-            rects[0],
+            body,
         );
         return;
     }
@@ -109,31 +114,29 @@ pub fn render_station(app: &App, th: &Theme, frame: &mut Frame, area: Rect) {
     }
 }
 
-/// Cards placed down the columns, then onto the next page: for each page,
-/// for each column, the indexes of its cards.
+/// Cards placed left to right, one per column, then below in the same
+/// order; a card that no longer fits its column starts the next page. For
+/// each page, for each column, the indexes of its cards.
 fn paginate(
     cards: &[(Ticket, Vec<Line<'static>>)],
     height: u16,
     ncols: usize,
 ) -> Vec<Vec<Vec<usize>>> {
-    let mut pages: Vec<Vec<Vec<usize>>> = vec![vec![Vec::new()]];
-    let mut used = 0u16;
+    let mut pages: Vec<Vec<Vec<usize>>> = vec![vec![Vec::new(); ncols]];
+    let mut used = vec![0u16; ncols];
+    let mut next = 0;
     for (i, (_, lines)) in cards.iter().enumerate() {
         let h = (lines.len() as u16 + 2).min(height);
-        let page = pages.len() - 1;
-        if used + h > height && !pages[page].last().is_some_and(Vec::is_empty) {
-            if pages[page].len() < ncols {
-                pages[page].push(Vec::new());
-            } else {
-                pages.push(vec![Vec::new()]);
-            }
-            used = 0;
+        if used[next] > 0 && used[next] + h > height {
+            pages.push(vec![Vec::new(); ncols]);
+            used = vec![0; ncols];
+            next = 0;
         }
-        let page = pages.len() - 1;
-        if let Some(col) = pages[page].last_mut() {
-            col.push(i);
+        if let Some(page) = pages.last_mut() {
+            page[next].push(i);
         }
-        used += h;
+        used[next] += h;
+        next = (next + 1) % ncols;
     }
     pages
 }
@@ -167,6 +170,14 @@ fn card_lines(
             th.fg(Color::Yellow)
                 .add_modifier(Modifier::BOLD | Modifier::REVERSED),
         ));
+    }
+    if t.is_unconfirmed() {
+        let s = if app.conn.is_connected() {
+            "sending..."
+        } else {
+            "QUEUED (offline)"
+        };
+        rows.push(Line::styled(trunc(s, w, th), th.fg(Color::Yellow)));
     }
     for &i in &st.lines {
         let l = &t.order.lines[i];
