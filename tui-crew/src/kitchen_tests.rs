@@ -311,3 +311,43 @@ fn kitchen_note_is_read_from_history() {
         "a note is not a cancellation"
     );
 }
+
+/// A station screen rings for new orders with a line of its own only, and
+/// says so when one of its tickets is cancelled elsewhere.
+#[test]
+fn station_bells_and_cancellations() {
+    let mut app = stations_kitchen(&["grill"]);
+    let now = app.now;
+    let drinks_only = at_stations(order(8, Pending, now, &[("Soju", 1, "")]), &["drinks"]);
+    app.handle(order_event("order_created", &drinks_only));
+    assert_eq!(app.bells_due, 0);
+    let grill = at_stations(order(9, Pending, now, &[("Bulgogi", 1, "")]), &["grill"]);
+    app.handle(order_event("order_created", &grill));
+    assert_eq!(app.bells_due, 1);
+    let one = app.model.orders[&1].clone();
+    let gone = changed(
+        one,
+        Cancelled,
+        now + 1_000,
+        customer(),
+        Some("changed my mind"),
+    );
+    app.handle(order_event("order_cancelled", &gone));
+    assert_eq!(app.bells_due, 2);
+    assert!(app.station_board().iter().all(|t| t.order_id != 1));
+    let f = app.flash.clone().unwrap();
+    assert_eq!(f.text, "K-0001 CANCELLED: changed my mind");
+}
+
+/// Marking a line of a MODIFIED ticket acknowledges the change.
+#[test]
+fn marking_a_line_sees_a_modification() {
+    let mut app = stations_kitchen(&["grill"]);
+    let mut two = app.model.orders[&2].clone();
+    two.instructions = "no sauce".into();
+    two.updated_at = kfood_protocol::time::format_ms(app.now);
+    app.handle(order_event("order_modified", &two));
+    assert_eq!(app.ticket(2).unwrap().flag, Some(Flag::Modified));
+    app.update(Action::MarkLine);
+    assert_eq!(app.ticket(2).unwrap().flag, None);
+}

@@ -241,3 +241,33 @@ fn empty_station() {
     let s = text(&draw(&app, 80, 24));
     has(&s, &["Nothing to make for bar. New lines appear here."]);
 }
+
+/// More tickets than fit go on pages: the header says which, and the page
+/// with the selected line is the one shown.
+#[test]
+fn station_pages_follow_the_selection() {
+    let now = T0 + 5 * MIN;
+    let orders: Vec<_> = (1..=12)
+        .map(|i| {
+            at_stations(
+                order(
+                    i,
+                    kfood_protocol::OrderStatus::Pending,
+                    now - 30 * MIN + i as i64 * MIN,
+                    &[("Bulgogi", 1, "extra"), ("Mandu", 2, ""), ("Soju", 1, "")],
+                ),
+                &["grill", "grill", "drinks"],
+            )
+        })
+        .collect();
+    let mut app = app_with(&orders);
+    app.settings.stations = vec!["grill".into()];
+    app.update(Action::First);
+    let s = text(&draw(&app, 80, 24));
+    has(&s, &["GRILL 12  24 to do  page 1/", "▶K-0001", "K-0003"]);
+    lacks(&s, &["K-0012"]);
+    app.update(Action::Last);
+    let s = text(&draw(&app, 80, 24));
+    has(&s, &["▶K-0012", "▶[ ] 2x Mandu"]);
+    lacks(&s, &["K-0001─", "K-0001━", "page 1/"]);
+}

@@ -97,22 +97,43 @@ impl App {
         }
         let was_open = known.is_some_and(|o| !o.status.is_final());
         let is_new = known.is_none() && !order.status.is_final();
+        // A station screen rings only for orders with a line of its own.
+        let concerns_us = !self.is_station() || order.lines.iter().any(|l| self.serves(&l.station));
         self.model.apply(&ev);
         match ev {
-            Event::OrderCreated(_) if is_new => self.bells_due += 1,
+            Event::OrderCreated(_) if is_new && concerns_us => self.bells_due += 1,
             Event::OrderModified(_) if was_open => {
                 self.ui.entry(id).or_default().flag = Some(Flag::Modified);
-                self.bells_due += 1;
+                self.bells_due += u32::from(concerns_us);
             }
             Event::OrderCancelled(_) => {
                 let ui = self.ui.entry(id).or_default();
                 ui.local_status = None;
                 if was_open && !self.self_cancelled.contains(&id) {
                     ui.flag = Some(Flag::Cancelled);
-                    self.bells_due += 1;
+                    if concerns_us {
+                        self.bells_due += 1;
+                        self.tell_station_cancelled(id);
+                    }
                 }
             }
             _ => {}
+        }
+    }
+
+    /// A station screen drops a cancelled ticket at once (it has nothing
+    /// left to make), so it says so in the message line.
+    fn tell_station_cancelled(&mut self, id: u64) {
+        if !self.is_station() {
+            return;
+        }
+        if let Some(t) = self.ticket(id) {
+            let why = t
+                .cancel_note()
+                .map(|n| format!(": {n}"))
+                .unwrap_or_default();
+            let text = format!("{} CANCELLED{why}", t.order.code);
+            self.warn(text);
         }
     }
 

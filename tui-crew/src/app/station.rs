@@ -56,6 +56,12 @@ impl App {
         let pos = lines.iter().position(|l| *l == (id, line)).unwrap_or(0);
         self.send_line_done(id, line, true);
         self.marked.push((id, line));
+        // Making the line is seeing the ticket as it is now.
+        if let Some(ui) = self.ui.get_mut(&id) {
+            if ui.flag == Some(super::Flag::Modified) {
+                ui.flag = None;
+            }
+        }
         // The next open line takes the cursor, so a run of Enter works down
         // the screen.
         let after = self.station_cursor_lines();
