@@ -351,3 +351,17 @@ fn marking_a_line_sees_a_modification() {
     app.update(Action::MarkLine);
     assert_eq!(app.ticket(2).unwrap().flag, None);
 }
+
+/// A terminal left running forgets closed orders a fresh snapshot would no
+/// longer hold (older than a day); open ones stay.
+#[test]
+fn closed_orders_are_pruned_over_time() {
+    let mut app = app_with(&[
+        order(1, Delivered, T0, &[("A", 1, "")]),
+        order(2, Pending, T0, &[("A", 1, "")]),
+    ]);
+    assert!(app.model.orders.contains_key(&1));
+    app.tick(T0 + 25 * 60 * MIN);
+    assert!(!app.model.orders.contains_key(&1));
+    assert!(app.model.orders.contains_key(&2));
+}

@@ -271,3 +271,23 @@ fn station_pages_follow_the_selection() {
     has(&s, &["▶K-0012", "▶[ ] 2x Mandu"]);
     lacks(&s, &["K-0001─", "K-0001━", "page 1/"]);
 }
+
+/// `?` on a station screen lists its own keys, whole, at 80×24.
+#[test]
+fn station_help_80x24() {
+    let mut app = stations_kitchen(&["grill"]);
+    app.update(Action::Help);
+    let s = text(&draw(&app, 80, 24));
+    has(
+        &s,
+        &[
+            "mark the selected line done",
+            "clear the last line marked here",
+            "recall list",
+            "kitchen note",
+            "this station's items",
+            "q / Ctrl-C",
+            "any key closes",
+        ],
+    );
+}

@@ -32,6 +32,9 @@ pub use view::{StationTicket, RECALL_LIST_MAX};
 
 /// How long a message in the flash line stays, in ms.
 pub const FLASH_MS: Millis = 6_000;
+/// How often closed orders beyond what a fresh snapshot would hold leave
+/// the model, so a terminal left running for days stays small.
+const PRUNE_EVERY_MS: Millis = 60_000;
 /// Longest reason for a cancellation (DESIGN §9 short text).
 pub const MAX_REASON_CHARS: usize = kfood_protocol::limits::MAX_SHORT_TEXT_CHARS;
 /// Longest kitchen note (DESIGN §13).
@@ -109,6 +112,8 @@ pub struct App {
     self_cancelled: BTreeSet<u64>,
     next_req: u64,
     session: String,
+    /// When closed orders were last pruned from the model.
+    pruned_at: Millis,
 }
 
 impl App {
@@ -144,6 +149,7 @@ impl App {
             self_cancelled: BTreeSet::new(),
             next_req: 0,
             session: session[..6].to_owned(),
+            pruned_at: now,
         }
     }
 
@@ -250,6 +256,12 @@ impl App {
     /// that just expired); an empty board is not redrawn at all.
     pub fn tick(&mut self, now: Millis) -> bool {
         self.now = now;
+        if now - self.pruned_at >= PRUNE_EVERY_MS {
+            self.pruned_at = now;
+            self.model.prune_closed_orders(now);
+            let orders = &self.model.orders;
+            self.ui.retain(|id, _| orders.contains_key(id));
+        }
         let had_flash = self.flash.is_some();
         self.settle();
         had_flash != self.flash.is_some()
