@@ -79,11 +79,12 @@ fn board_key(key: KeyEvent) -> Option<Action> {
 }
 
 /// A station screen: the board's keys, but Enter/Space mark the selected
-/// line and `u` (or Backspace) clears the last mark instead of recalling.
+/// line and `u` clears the last mark instead of recalling (DESIGN §12;
+/// Backspace still recalls).
 fn station_key(key: KeyEvent) -> Option<Action> {
     match key.code {
         KeyCode::Enter | KeyCode::Char(' ') => Some(Action::MarkLine),
-        KeyCode::Backspace | KeyCode::Char('u') => Some(Action::UndoMark),
+        KeyCode::Char('u') => Some(Action::UndoMark),
         _ => board_key(key),
     }
 }
@@ -166,7 +167,8 @@ pub const HELP: &[(&str, &str)] = &[
 /// The station screen's key map (the rest as on the expo).
 pub const STATION_HELP: &[(&str, &str)] = &[
     ("Enter / Space", "mark the selected line done"),
-    ("Backspace / u", "clear the last line marked here"),
+    ("u", "clear the last line marked here"),
+    ("Backspace", "recall the ticket one status back"),
     ("r", "recall list: tickets bumped in the last 15 min"),
     ("n", "kitchen note on the ticket (one line)"),
     ("Tab / i", "open or close the ticket's detail"),
@@ -209,15 +211,15 @@ mod tests {
         );
     }
 
-    /// On a station screen Enter/Space mark a line and u/Backspace clear
-    /// the last mark; the other keys are the expo's.
+    /// On a station screen Enter/Space mark a line and `u` clears the last
+    /// mark; the other keys (Backspace recalls) are the expo's.
     #[test]
     fn station_keys() {
         let m = Mode::Board;
         check_station(&m, KeyCode::Enter, Some(Action::MarkLine));
         check_station(&m, KeyCode::Char(' '), Some(Action::MarkLine));
         check_station(&m, KeyCode::Char('u'), Some(Action::UndoMark));
-        check_station(&m, KeyCode::Backspace, Some(Action::UndoMark));
+        check_station(&m, KeyCode::Backspace, Some(Action::Recall));
         check_station(&m, KeyCode::Char('r'), Some(Action::RecallList));
         check_station(&m, KeyCode::Char('n'), Some(Action::Note));
         check_station(&m, KeyCode::Char('a'), Some(Action::ToggleAllDay));

@@ -70,11 +70,13 @@ fn station_80x24() {
 }
 
 /// Two stations on one screen at 120×40, after marking a line: the marked
-/// line reads `[x]` until the ticket has no open line left.
+/// line reads `[x]` until the ticket has no open line left; the all-day
+/// panel counts the two stations' open lines.
 #[test]
 fn station_120x40_two_stations() {
     let mut app = stations_kitchen(&["grill", "drinks"]);
     app.update(Action::MarkLine);
+    app.update(Action::ToggleAllDay);
     let t = draw(&app, 120, 40);
     insta::assert_snapshot!(t.backend());
     let s = text(&t);
@@ -89,6 +91,9 @@ fn station_120x40_two_stations() {
             "[ ] 2x Soju",
             "STATION grill,drinks",
             "sending...",
+            "ALL DAY grill,drinks",
+            "  2 Soju",
+            "  1 Cider",
         ],
     );
 }
@@ -283,6 +288,7 @@ fn station_help_80x24() {
         &[
             "mark the selected line done",
             "clear the last line marked here",
+            "recall the ticket one status back",
             "recall list",
             "kitchen note",
             "this station's items",

@@ -40,6 +40,11 @@ fn panel_block(th: &Theme, title: &str, focused: bool) -> Block<'static> {
 fn render_all_day(app: &App, th: &Theme, frame: &mut Frame, area: Rect) {
     let w = (area.width as usize).saturating_sub(2);
     let counts = app.all_day();
+    let title = if app.is_station() {
+        format!("ALL DAY {} a", app.settings.stations.join(","))
+    } else {
+        "ALL DAY (to cook) a".to_owned()
+    };
     let mut lines: Vec<Line> = Vec::new();
     if counts.is_empty() {
         lines.push(Line::styled("nothing to cook", th.dim()));
@@ -52,7 +57,7 @@ fn render_all_day(app: &App, th: &Theme, frame: &mut Frame, area: Rect) {
         ]));
     }
     frame.render_widget(
-        Paragraph::new(lines).block(panel_block(th, "ALL DAY (to cook) a", false)),
+        Paragraph::new(lines).block(panel_block(th, &title, false)),
         area,
     );
 }
