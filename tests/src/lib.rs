@@ -361,6 +361,20 @@ pub fn relay_bin() -> PathBuf {
     bin
 }
 
+/// A program of the workspace (`kfood-customer`, ...) built next to the
+/// test binary, for end-to-end tests that run two programs together.
+pub fn program_bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let bin = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build --bin {name}` (cargo test --workspace builds it)",
+        bin.display()
+    );
+    bin
+}
+
 /// A free port on loopback (bound and released).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
