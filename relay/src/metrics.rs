@@ -11,7 +11,8 @@ use kfood_protocol::messages::{kind, MetricsSample, Percentiles, RoleCounts};
 use kfood_protocol::{Envelope, Role};
 use tokio::sync::oneshot;
 
-use crate::core::{stamped, Command, Stats};
+use crate::core::{Command, Stats};
+use crate::wire::stamped;
 use crate::hub::lock;
 use crate::shared::Shared;
 

@@ -1,0 +1,1 @@
+//! The core decided against a state and folded from its own commits.
