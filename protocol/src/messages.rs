@@ -446,6 +446,10 @@ pub struct LoginReply {
 pub struct EventsPage {
     pub events: Vec<crate::Envelope>,
     pub head_seq: u64,
+    /// The log these seqs belong to (DESIGN §4); empty from a relay that
+    /// predates it.
+    #[serde(default)]
+    pub log_id: String,
 }
 
 /// Usernames are 3–32 characters of `[a-z0-9._-]`.

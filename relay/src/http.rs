@@ -377,16 +377,12 @@ async fn events(
         None => {
             let snap = snapshot_for(&shared, &caller, false).await?;
             let h = snap["data"]["head_seq"].as_u64().unwrap_or(head);
-            return Ok(warp::reply::json(
-                &json!({ "events": [snap], "head_seq": h }),
-            ));
+            return Ok(events_page(&shared, vec![snap], h));
         }
         Some(n) if n > head || n.saturating_add(1) < first => {
             let snap = snapshot_for(&shared, &caller, true).await?;
             let h = snap["data"]["head_seq"].as_u64().unwrap_or(head);
-            return Ok(warp::reply::json(
-                &json!({ "events": [snap], "head_seq": h }),
-            ));
+            return Ok(events_page(&shared, vec![snap], h));
         }
         Some(n) => n,
     };
@@ -414,9 +410,17 @@ async fn events(
     } else {
         scanned.max(head_seq)
     };
-    Ok(warp::reply::json(
-        &json!({ "events": found, "head_seq": head_seq }),
-    ))
+    Ok(events_page(&shared, found, head_seq))
+}
+
+/// The `GET /api/events` answer (DESIGN §2): the events, the head they reach
+/// and the log they belong to.
+fn events_page(shared: &Shared, events: Vec<Value>, head_seq: u64) -> warp::reply::Json {
+    warp::reply::json(&json!({
+        "events": events,
+        "head_seq": head_seq,
+        "log_id": shared.log_id,
+    }))
 }
 
 async fn messages(

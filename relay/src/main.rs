@@ -1,7 +1,6 @@
 //! `kfood-relay`: serve (the default), manage accounts, issue and revoke tokens.
 
-use std::io::BufRead;
-use std::path::Path;
+use std::io::{BufRead, IsTerminal};
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
@@ -43,7 +42,8 @@ enum Cmd {
 
 #[derive(Subcommand)]
 enum UserCmd {
-    /// Create an account; the password comes from KFOOD_PASSWORD or the first line of stdin.
+    /// Create an account; the password comes from KFOOD_PASSWORD, is typed at
+    /// the terminal (not shown), or is the first line of stdin when it is not a terminal.
     Add {
         username: String,
         #[arg(long)]
@@ -105,6 +105,12 @@ fn open_store(args: &StoreArgs) -> anyhow::Result<SledStore> {
     Ok(SledStore::open(&args.data_dir, args.cache_mb)?)
 }
 
+/// Colours only for a person at a terminal: never into a file or a pipe, and
+/// not when `NO_COLOR` is set (no-color.org).
+fn log_colours() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 fn serve(store_args: StoreArgs, args: ServeArgs) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -112,6 +118,7 @@ fn serve(store_args: StoreArgs, args: ServeArgs) -> anyhow::Result<()> {
                 .unwrap_or_else(|_| "kfood_relay=info,warn".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(log_colours())
         .init();
     args.limits.validate().map_err(anyhow::Error::msg)?;
     let store = open_store(&store_args)?;
@@ -181,11 +188,20 @@ async fn wait_for_signal() {
     }
 }
 
+/// The new account's password: `KFOOD_PASSWORD`, else typed at the terminal
+/// without echo (twice, to catch a typo), else the first line of stdin (scripts).
 fn read_password() -> anyhow::Result<String> {
     if let Ok(p) = std::env::var("KFOOD_PASSWORD") {
         return Ok(p);
     }
-    eprintln!("password (one line on stdin):");
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("password: ")?;
+        let again = rpassword::prompt_password("password again: ")?;
+        if first != again {
+            bail!("the passwords differ; nothing was created");
+        }
+        return Ok(first);
+    }
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     Ok(line.trim_end_matches(['\n', '\r']).to_owned())
@@ -288,6 +304,3 @@ fn token(args: &StoreArgs, cmd: TokenCmd) -> anyhow::Result<()> {
     }
     Ok(())
 }
-
-#[allow(dead_code)]
-fn _assert_path(_: &Path) {}

@@ -12,9 +12,10 @@ use kfood_protocol::jwt::Claims;
 use kfood_protocol::messages::{self as m, kind, ActivityKind};
 use kfood_protocol::{limits, Envelope, ErrorCode, Frame, ProtocolError};
 use serde_json::{json, Value};
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError as WsProtocolError};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
@@ -31,7 +32,14 @@ use crate::shared::Shared;
 pub const OUT_BATCH: usize = 64;
 /// Events read from the log per step of a replay.
 const REPLAY_CHUNK: usize = 256;
+/// Time a closing socket gets to receive the replies decided before its close
+/// and to answer the close frame; then it is dropped.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+/// Silence after which a client still sending the rest of an unreadable frame
+/// is taken to be done.
+const QUIET: Duration = Duration::from_millis(200);
 
+/// The close codes of DESIGN §4.
 pub mod close {
     pub const PROTOCOL: u16 = 4000;
     pub const UNAUTHENTICATED: u16 = 4001;
@@ -53,17 +61,147 @@ async fn send_env<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut Ws<S>, env: &Envel
         .is_ok()
 }
 
+/// Sends a close frame with `code`, then reads (and drops) whatever the
+/// client still sends until it answers the close. Dropping a socket with
+/// unread bytes resets the connection, and a reset can discard the close
+/// frame on its way: the client would read 1006 instead of the code.
 async fn close_with<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut Ws<S>, code: u16, reason: &str) {
-    let frame = CloseFrame {
+    let frame = close_frame(code, reason);
+    let _ = tokio::time::timeout(CLOSE_GRACE, async {
+        if ws.close(Some(frame)).await.is_err() {
+            return;
+        }
+        while let Some(Ok(_)) = ws.next().await {}
+    })
+    .await;
+}
+
+/// Like [`close_with`], for a socket whose incoming stream can no longer be
+/// parsed (a frame over the transport's limit was cut short): the rest is
+/// read as raw bytes and dropped until the client goes quiet or closes.
+async fn close_unreadable<S: AsyncRead + AsyncWrite + Unpin>(
+    ws: &mut Ws<S>,
+    code: u16,
+    reason: &str,
+) {
+    let frame = close_frame(code, reason);
+    let _ = tokio::time::timeout(CLOSE_GRACE, async {
+        if ws.close(Some(frame)).await.is_err() {
+            return;
+        }
+        let mut sink = vec![0u8; 8 * 1024];
+        while let Ok(Ok(n)) = tokio::time::timeout(QUIET, ws.get_mut().read(&mut sink)).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+fn close_frame(code: u16, reason: &str) -> CloseFrame {
+    CloseFrame {
         code: CloseCode::from(code),
         reason: reason.to_owned().into(),
-    };
-    let _ = tokio::time::timeout(Duration::from_secs(2), ws.close(Some(frame))).await;
+    }
+}
+
+/// Ends an authenticated socket with `code`, after every reply already
+/// decided for it (DESIGN §4): `last` (replies and requests of the frame that
+/// led to the close) goes through the core on its own reply queue. The core
+/// decides in order and the writer delivers in order, so once that queue is
+/// done, everything decided before it is in `rx`: that is written first,
+/// then `last`'s replies, then the close frame.
+async fn close_after_replies<S: AsyncRead + AsyncWrite + Unpin>(
+    shared: &Shared,
+    caller: &Caller,
+    ws: &mut Ws<S>,
+    rx: &mut mpsc::Receiver<Outgoing>,
+    mut last: Vec<Item>,
+    code: u16,
+    reason: &str,
+) {
+    // With nothing of its own to say, a marker reply serves as the barrier;
+    // it is not written.
+    let marker_only = last.is_empty();
+    if marker_only {
+        last.push(Item::Reply {
+            reference: None,
+            env: Envelope::new(kind::ACK, json!({})),
+        });
+    }
+    let direct: Vec<Envelope> = last
+        .iter()
+        .filter_map(|i| match i {
+            Item::Reply { env, .. } if !marker_only => Some(env.clone()),
+            _ => None,
+        })
+        .collect();
+    let (tx, mut done) = mpsc::channel(last.len() * 2 + 1);
+    let deadline = Instant::now() + CLOSE_GRACE;
+    let sent = tokio::time::timeout_at(
+        deadline,
+        shared.core.send(Command::Request {
+            caller: caller.clone(),
+            items: last,
+            reply: tx,
+        }),
+    )
+    .await;
+    let mut tail: Vec<Arc<str>> = Vec::new();
+    if matches!(sent, Ok(Ok(()))) {
+        while let Ok(Some(o)) = tokio::time::timeout_at(deadline, done.recv()).await {
+            if let Outgoing::Frame(f) = o {
+                tail.push(f);
+            }
+        }
+    } else {
+        // The core is gone (the relay is stopping): say what can be said.
+        tail = direct
+            .iter()
+            .map(|e| Arc::from(stamped(e.clone()).to_json()))
+            .collect();
+    }
+    if marker_only {
+        tail.clear();
+    }
+    if let Ok(first) = rx.try_recv() {
+        if let Err((c, why)) = write_out(shared, caller, ws, first, rx).await {
+            if c != 0 {
+                close_with(ws, c, &why).await;
+            }
+            return;
+        }
+    }
+    let mut batch = Vec::new();
+    for f in tail {
+        batch.push(f);
+        if batch.len() == OUT_BATCH && flush(ws, &mut batch).await.is_err() {
+            return;
+        }
+    }
+    if flush(ws, &mut batch).await.is_err() {
+        return;
+    }
+    close_with(ws, code, reason).await;
 }
 
 async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut Ws<S>, err: &ProtocolError, code: u16) {
     send_env(ws, &Envelope::error(None, err)).await;
     close_with(ws, code, &err.message).await;
+}
+
+/// The close for a read error that leaves the incoming stream unreadable, or
+/// `None` when the client is simply gone.
+fn unreadable(e: &WsError) -> Option<(u16, &'static str)> {
+    match e {
+        WsError::Capacity(_) => Some((close::TOO_LARGE, "frame too large")),
+        WsError::Protocol(WsProtocolError::ResetWithoutClosingHandshake) => None,
+        WsError::Protocol(_) | WsError::Utf8(_) => {
+            Some((close::PROTOCOL, "not a valid WebSocket frame"))
+        }
+        _ => None,
+    }
 }
 
 /// Reads and checks the first frame: a valid `authentication`.
@@ -96,6 +234,12 @@ async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
                 "binary frames are not part of the protocol",
             )
             .await;
+            return None;
+        }
+        Ok(Some(Err(e))) => {
+            if let Some((code, why)) = unreadable(&e) {
+                close_unreadable(ws, code, why).await;
+            }
             return None;
         }
         Ok(_) => return None,
@@ -213,84 +357,12 @@ where
             ),
         })
         .await;
-    tracing::info!(conn = id, user = %user.id, role = %user.role, "authenticated");
+    if since.is_some() {
+        shared.metrics.resumes.fetch_add(1, Ordering::Relaxed);
+    }
+    tracing::info!(conn = id, user = %user.id, role = %user.role, resume = since.is_some(), "authenticated");
 
-    let hb = Duration::from_millis(shared.limits.heartbeat_ms);
-    let silent_limit = hb * 5 / 2;
-    let mut last_heard = Instant::now();
-    let mut check = tokio::time::interval(hb / 2);
-    check.reset();
-    let expires_in = Duration::from_secs(
-        u64::try_from(claims.exp - kfood_protocol::time::now_ms() / 1000).unwrap_or(0),
-    );
-    let expiry = tokio::time::sleep(expires_in);
-    tokio::pin!(expiry);
-    let mut limiter = ConnLimiter::new(shared.limits.rate_per_sec, shared.limits.rate_burst);
-    let reason: &str = loop {
-        tokio::select! {
-            _ = shared.shutdown.cancelled() => {
-                let notice = shutdown_notice();
-                Box::pin(send_env(&mut ws, &notice)).await;
-                Box::pin(close_with(&mut ws, close::GOING_AWAY, "relay shutting down")).await;
-                break "shutdown";
-            }
-            incoming = ws.next() => {
-                let msg = match incoming {
-                    Some(Ok(msg)) => msg,
-                    _ => break "closed by client",
-                };
-                last_heard = Instant::now();
-                match msg {
-                    Message::Text(t) => {
-                        if t.len() > shared.limits.max_frame_bytes {
-                            Box::pin(close_with(&mut ws, close::TOO_LARGE, "frame too large")).await;
-                            break "frame too large";
-                        }
-                        match Box::pin(on_text(&shared, &caller, &t, &mut limiter, &weak, &mut ws)).await {
-                            Ok(()) => {}
-                            Err(code) => {
-                                Box::pin(close_with(&mut ws, code, "rate limit")).await;
-                                break "rate limit";
-                            }
-                        }
-                    }
-                    Message::Binary(_) => {
-                        Box::pin(close_with(&mut ws, close::PROTOCOL, "binary frames are not part of the protocol")).await;
-                        break "binary frame";
-                    }
-                    Message::Close(_) => break "closed by client",
-                    _ => {}
-                }
-            }
-            out = rx.recv() => {
-                match out {
-                    None => {
-                        Box::pin(close_with(&mut ws, close::TRY_AGAIN, "too far behind; resume")).await;
-                        break "slow client";
-                    }
-                    Some(first) => {
-                        if let Err((code, why)) = Box::pin(write_out(&shared, &caller, &mut ws, first, &mut rx)).await {
-                            if code != 0 {
-                                Box::pin(close_with(&mut ws, code, &why)).await;
-                            }
-                            break "closed by relay";
-                        }
-                    }
-                }
-            }
-            _ = check.tick() => {
-                if last_heard.elapsed() > silent_limit {
-                    Box::pin(close_with(&mut ws, close::HEARTBEAT, "heartbeat timeout")).await;
-                    break "heartbeat timeout";
-                }
-            }
-            _ = &mut expiry => {
-                let e = ProtocolError::new(ErrorCode::TokenExpired, "the token has expired; log in again");
-                Box::pin(refuse(&mut ws, &e, close::UNAUTHENTICATED)).await;
-                break "token expired";
-            }
-        }
-    };
+    let reason = Box::pin(live(&shared, &caller, &mut ws, &mut rx, &weak, claims.exp)).await;
     shared.hub.unregister(id);
     tracing::info!(conn = id, user = %user.id, reason, "disconnected");
     if !shared.shutdown.is_cancelled() {
@@ -299,6 +371,99 @@ where
             kind: ActivityKind::Disconnect,
             text: reason.into(),
         });
+    }
+}
+
+/// The authenticated socket's life: requests in, queued frames out,
+/// heartbeat reaping and token expiry. Returns why it ended.
+async fn live<S: AsyncRead + AsyncWrite + Unpin>(
+    shared: &Shared,
+    caller: &Caller,
+    ws: &mut Ws<S>,
+    rx: &mut mpsc::Receiver<Outgoing>,
+    weak: &mpsc::WeakSender<Outgoing>,
+    expires_at: i64,
+) -> &'static str {
+    let hb = Duration::from_millis(shared.limits.heartbeat_ms);
+    let silent_limit = hb * 5 / 2;
+    let mut last_heard = Instant::now();
+    let mut check = tokio::time::interval(hb / 2);
+    check.reset();
+    let expires_in = Duration::from_secs(
+        u64::try_from(expires_at - kfood_protocol::time::now_ms() / 1000).unwrap_or(0),
+    );
+    let expiry = tokio::time::sleep(expires_in);
+    tokio::pin!(expiry);
+    let mut limiter = ConnLimiter::new(shared.limits.rate_per_sec, shared.limits.rate_burst);
+    loop {
+        // A close the relay decides here waits for the replies decided before it.
+        let closing: (Vec<Item>, u16, &str) = tokio::select! {
+            _ = shared.shutdown.cancelled() => {
+                let notice = Item::Reply { reference: None, env: shutdown_notice() };
+                (vec![notice], close::GOING_AWAY, "relay shutting down")
+            }
+            incoming = ws.next() => {
+                let msg = match incoming {
+                    Some(Ok(msg)) => msg,
+                    Some(Err(e)) => match unreadable(&e) {
+                        Some((code, why)) => {
+                            Box::pin(close_unreadable(ws, code, why)).await;
+                            return why;
+                        }
+                        None => return "closed by client",
+                    },
+                    None => return "closed by client",
+                };
+                last_heard = Instant::now();
+                match msg {
+                    Message::Text(t) if t.len() > shared.limits.max_frame_bytes => {
+                        (Vec::new(), close::TOO_LARGE, "frame too large")
+                    }
+                    Message::Text(t) => {
+                        match Box::pin(on_text(shared, caller, &t, &mut limiter, weak, ws)).await {
+                            Ok(()) => continue,
+                            Err(last) => (last, close::RATE_LIMIT, "rate limit"),
+                        }
+                    }
+                    Message::Binary(_) => {
+                        (Vec::new(), close::PROTOCOL, "binary frames are not part of the protocol")
+                    }
+                    Message::Close(_) => return "closed by client",
+                    _ => continue,
+                }
+            }
+            out = rx.recv() => {
+                match out {
+                    None => {
+                        Box::pin(close_with(ws, close::TRY_AGAIN, "too far behind; resume")).await;
+                        return "slow client";
+                    }
+                    Some(first) => {
+                        if let Err((code, why)) = Box::pin(write_out(shared, caller, ws, first, rx)).await {
+                            if code != 0 {
+                                Box::pin(close_with(ws, code, &why)).await;
+                            }
+                            return "closed by relay";
+                        }
+                        continue;
+                    }
+                }
+            }
+            _ = check.tick() => {
+                if last_heard.elapsed() <= silent_limit {
+                    continue;
+                }
+                (Vec::new(), close::HEARTBEAT, "heartbeat timeout")
+            }
+            _ = &mut expiry => {
+                let e = ProtocolError::new(ErrorCode::TokenExpired, "the token has expired; log in again");
+                let item = Item::Reply { reference: None, env: Envelope::error(None, &e) };
+                (vec![item], close::UNAUTHENTICATED, "token expired")
+            }
+        };
+        let (last, code, why) = closing;
+        Box::pin(close_after_replies(shared, caller, ws, rx, last, code, why)).await;
+        return why;
     }
 }
 
@@ -314,6 +479,26 @@ fn shutdown_notice() -> Envelope {
     )
 }
 
+/// Answers a heartbeat with its `t` and the relay's time.
+async fn answer_heartbeat<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut Ws<S>, env: &Envelope) {
+    let t = env
+        .parse_data::<m::Heartbeat>()
+        .map(|h| h.t)
+        .unwrap_or(Value::Null);
+    // Its one answer, carrying `ref`; no ack (DESIGN §3).
+    let hb = m::Heartbeat {
+        t,
+        relay_ms: Some(kfood_protocol::time::now_ms()),
+        reference: env.id.clone(),
+    };
+    let reply = Envelope::new(
+        kind::HEARTBEAT,
+        serde_json::to_value(hb).unwrap_or_default(),
+    );
+    send_env(ws, &reply).await;
+}
+
+/// `error rate_limited` for a refused message, with its `ref` and `retry_after_ms`.
 fn rate_error(reference: Option<String>, wait: Duration) -> Item {
     let err = ProtocolError::new(ErrorCode::RateLimited, "too many messages; slow down");
     let mut env = Envelope::error(reference.as_deref(), &err);
@@ -326,7 +511,9 @@ fn rate_error(reference: Option<String>, wait: Duration) -> Item {
     Item::Reply { reference, env }
 }
 
-/// Handles one client frame. `Err(close code)` when the connection must end.
+/// Handles one client frame. `Err(last)` when the client is past the rate
+/// for good: the connection closes 4008 after `last`, this frame's decided
+/// requests and refusals (every message not run gets its `rate_limited`).
 async fn on_text<S: AsyncRead + AsyncWrite + Unpin>(
     shared: &Shared,
     caller: &Caller,
@@ -334,7 +521,7 @@ async fn on_text<S: AsyncRead + AsyncWrite + Unpin>(
     limiter: &mut ConnLimiter,
     queue: &mpsc::WeakSender<Outgoing>,
     ws: &mut Ws<S>,
-) -> Result<(), u16> {
+) -> Result<(), Vec<Item>> {
     let frame = Frame::parse(text, shared.limits.max_batch);
     let n = frame.as_ref().map(Frame::len).unwrap_or(1).max(1);
     shared
@@ -342,18 +529,13 @@ async fn on_text<S: AsyncRead + AsyncWrite + Unpin>(
         .msgs_in
         .fetch_add(n as u64, Ordering::Relaxed);
     let envs: Vec<Result<Envelope, ProtocolError>> = match frame {
-        Err(e) => {
-            // The frame as a whole is refused: one error, nothing runs.
-            if let Verdict::Close = limiter.check() {
-                return Err(close::RATE_LIMIT);
-            }
-            send_env(ws, &Envelope::error(None, &e)).await;
-            return Ok(());
-        }
+        // The frame as a whole is refused: one error, nothing runs. It goes
+        // through the core like any reply, so it follows the earlier ones.
+        Err(e) => vec![Err(e)],
         Ok(Frame::Single(env)) if env.kind == kind::HEARTBEAT => {
             // Answered here, at once, so the round trip measures the network.
             return match limiter.check() {
-                Verdict::Close => Err(close::RATE_LIMIT),
+                Verdict::Close(wait) => Err(vec![rate_error(env.id.clone(), wait)]),
                 Verdict::Refuse(wait) => {
                     if let Item::Reply { env, .. } = rate_error(env.id.clone(), wait) {
                         send_env(ws, &env).await;
@@ -361,21 +543,7 @@ async fn on_text<S: AsyncRead + AsyncWrite + Unpin>(
                     Ok(())
                 }
                 Verdict::Allow => {
-                    let t = env
-                        .parse_data::<m::Heartbeat>()
-                        .map(|h| h.t)
-                        .unwrap_or(Value::Null);
-                    // Its one answer, carrying `ref`; no ack (DESIGN §3).
-                    let hb = m::Heartbeat {
-                        t,
-                        relay_ms: Some(kfood_protocol::time::now_ms()),
-                        reference: env.id.clone(),
-                    };
-                    let reply = Envelope::new(
-                        kind::HEARTBEAT,
-                        serde_json::to_value(hb).unwrap_or_default(),
-                    );
-                    send_env(ws, &reply).await;
+                    answer_heartbeat(ws, &env).await;
                     Ok(())
                 }
             };
@@ -384,12 +552,20 @@ async fn on_text<S: AsyncRead + AsyncWrite + Unpin>(
         Ok(Frame::Batch(v)) => v,
     };
     let mut items = Vec::with_capacity(envs.len());
+    let mut closing: Option<Duration> = None;
     for e in envs {
-        let verdict = limiter.check();
-        let item = match (e, verdict) {
-            (_, Verdict::Close) => return Err(close::RATE_LIMIT),
-            (Ok(env), Verdict::Refuse(wait)) => rate_error(env.id.clone(), wait),
-            (Err(_), Verdict::Refuse(wait)) => rate_error(None, wait),
+        let reference = e.as_ref().ok().and_then(|env| env.id.clone());
+        if let Some(wait) = closing {
+            // The close is decided; the rest of the frame is refused, not dropped.
+            items.push(rate_error(reference, wait));
+            continue;
+        }
+        let item = match (e, limiter.check()) {
+            (_, Verdict::Close(wait)) => {
+                closing = Some(wait);
+                rate_error(reference, wait)
+            }
+            (_, Verdict::Refuse(wait)) => rate_error(reference, wait),
             (Err(error), Verdict::Allow) => Item::Reply {
                 reference: None,
                 env: Envelope::error(None, &error),
@@ -400,6 +576,9 @@ async fn on_text<S: AsyncRead + AsyncWrite + Unpin>(
             }
         };
         items.push(item);
+    }
+    if closing.is_some() {
+        return Err(items);
     }
     if items.is_empty() {
         return Ok(());

@@ -552,6 +552,7 @@ pub async fn http_post(url: &str, bearer: Option<&str>, body: &Value) -> HttpRep
 }
 
 pub mod proxy;
+pub mod pty;
 
 impl RelayProcess {
     /// The relay binary on `addr` — e.g. where one was just killed, to

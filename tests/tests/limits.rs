@@ -116,8 +116,8 @@ async fn persistent_abuse_closes_4008() {
             break;
         }
     }
-    // Whatever it was told before the close, it ends 4008 (the errors
-    // decided just before the close may or may not be written first).
+    // Everything before the close is an ack or a `rate_limited`, and the
+    // socket ends with a close frame (`edges.rs` pins the order).
     while let Some(m) = ann.try_next(WAIT).await {
         assert!(
             m["type"] == "ack" || m["data"]["code"] == "rate_limited",

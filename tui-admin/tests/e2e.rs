@@ -1,124 +1,53 @@
 //! The real `kfood-admin` binary against a real relay: in a pseudo-terminal
-//! (tmux) for the screens, as a plain process for `status` and `announce`.
+//! (`kfood_tests::pty`) for the screens, as a plain process for `status` and
+//! `announce`.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use kfood_protocol::Role;
 use kfood_relay::config::Limits;
+use kfood_tests::pty::{fills_rows, Program, Term, SCREEN_WAIT};
 use kfood_tests::{card_order, token, TestRelay, GOOD_CARD};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_kfood-admin");
-/// How long a screen may take to show what a test waits for.
-const SCREEN_WAIT: Duration = Duration::from_secs(15);
+/// What a program says below 80×24 (DESIGN §12).
+const TOO_SMALL: &str = "terminal too small";
 
-/// A tmux session running the program; killed when dropped.
-struct Tmux {
-    name: String,
-    log: PathBuf,
+/// The program against `relay`, its home (so its cache) and its log in
+/// `home`, never in the home directory of whoever runs the tests.
+fn program(relay: &str, home: &Path) -> Program {
+    Program::new(BIN)
+        .args(["--relay", relay])
+        .home(home)
+        .log(&home.join("kfood-admin.log"))
 }
 
-impl Tmux {
-    fn start(test: &str, relay: &TestRelay, w: u16, h: u16) -> Tmux {
-        let name = format!("kfood-admin-{test}-{}", std::process::id());
-        let log = std::env::temp_dir().join(format!("{name}.log"));
-        let _ = std::fs::remove_file(&log);
-        let cmd = format!(
-            "{BIN} --relay ws://{} --token {} --log {}",
-            relay.addr,
-            token("boss", Role::Admin),
-            log.display()
-        );
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &name])
-            .output();
-        let out = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &name,
-                "-x",
-                &w.to_string(),
-                "-y",
-                &h.to_string(),
-            ])
-            .arg(cmd)
-            .output()
-            .expect("tmux is installed");
-        assert!(
-            out.status.success(),
-            "tmux: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Tmux { name, log }
-    }
-
-    fn capture(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.name])
-            .output()
-            .expect("tmux capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let out = Command::new("tmux")
-            .args(["send-keys", "-t", &self.name])
-            .args(keys)
-            .output()
-            .expect("tmux send-keys");
-        assert!(out.status.success());
-    }
-
-    /// Typed as literal text (no key names).
-    fn text(&self, s: &str) {
-        let out = Command::new("tmux")
-            .args(["send-keys", "-l", "-t", &self.name, s])
-            .output()
-            .expect("tmux send-keys");
-        assert!(out.status.success());
-    }
-
-    /// Polls the screen until `f` holds; fails with the screen and the log.
-    async fn wait_for(&self, what: &str, f: impl Fn(&str) -> bool) -> String {
-        let deadline = tokio::time::Instant::now() + SCREEN_WAIT;
-        loop {
-            let screen = self.capture();
-            if f(&screen) {
-                return screen;
-            }
-            if tokio::time::Instant::now() > deadline {
-                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-                panic!("the screen never showed {what}:\n{screen}\n--- log ---\n{log}");
-            }
-            tokio::time::sleep(Duration::from_millis(150)).await;
-        }
-    }
-
-    async fn wait_text(&self, needle: &str) -> String {
-        self.wait_for(needle, |s| s.contains(needle)).await
-    }
+/// An admin terminal at 80×24 logged in as `who`.
+fn start(relay: &str, who: &str, home: &Path) -> Term {
+    program(relay, home)
+        .args(["--token", &token(who, Role::Admin)])
+        .spawn()
 }
 
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.name])
-            .output();
-    }
+/// Quits with `q` and checks the program exits cleanly.
+async fn quit(mut t: Term) {
+    t.send_keys(&["q"]);
+    let status = t.wait_exit(SCREEN_WAIT).await;
+    assert!(status.success(), "{status:?}");
 }
 
 /// An order placed by a customer client appears in Orders, live.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn customer_order_appears_in_orders() {
     let relay = TestRelay::start().await;
-    let tui = Tmux::start("orders", &relay, 80, 24);
-    tui.wait_text("live").await;
-    tui.keys(&["2"]);
-    tui.wait_text("No orders yet").await;
+    let home = tempfile::tempdir().unwrap();
+    let tui = start(&relay.ws_url(), "boss", home.path());
+    tui.wait_for(&["live"], SCREEN_WAIT).await;
+    tui.send_keys(&["2"]);
+    tui.wait_for(&["No orders yet"], SCREEN_WAIT).await;
 
     let mut kim = relay.connect("kim", Role::Customer).await;
     let placed = kim
@@ -127,18 +56,18 @@ async fn customer_order_appears_in_orders() {
     let code = placed["order"]["code"].as_str().unwrap().to_owned();
 
     let screen = tui
-        .wait_for("the new order", |s| {
+        .wait_until("the new order", SCREEN_WAIT, |s| {
             s.lines()
                 .any(|l| l.contains(&code) && l.contains("pending") && l.contains("kim name"))
         })
         .await;
     assert!(screen.contains("card paid"), "{screen}");
     // Its detail shows the lines and the payment.
-    tui.keys(&["Enter"]);
-    let detail = tui.wait_text("visa ending 4242").await;
+    tui.send_keys(&["Enter"]);
+    let detail = tui.wait_for(&["visa ending 4242"], SCREEN_WAIT).await;
     assert!(detail.contains("2 × Bibimbap"), "{detail}");
-    tui.keys(&["Escape", "q"]);
-    drop(tui);
+    tui.send_keys(&["Escape"]);
+    quit(tui).await;
     relay.stop().await;
 }
 
@@ -147,26 +76,27 @@ async fn customer_order_appears_in_orders() {
 async fn announcement_reaches_crew() {
     let relay = TestRelay::start().await;
     let mut crew = relay.connect("kim", Role::Crew).await;
-    let tui = Tmux::start("announce", &relay, 80, 24);
-    tui.wait_text("live").await;
-    tui.keys(&["6"]);
-    tui.wait_text("No active announcements").await;
-    tui.keys(&["n"]);
-    tui.wait_text("New announcement").await;
+    let home = tempfile::tempdir().unwrap();
+    let tui = start(&relay.ws_url(), "boss", home.path());
+    tui.wait_for(&["live"], SCREEN_WAIT).await;
+    tui.send_keys(&["6"]);
+    tui.wait_for(&["No active announcements"], SCREEN_WAIT)
+        .await;
+    tui.send_keys(&["n"]);
+    tui.wait_for(&["New announcement"], SCREEN_WAIT).await;
     // Audience: all → customer → crew; then on to the text.
-    tui.keys(&["Right", "Right", "Tab", "Tab"]);
-    tui.text("Fryer is down, no tempura tonight");
-    tui.keys(&["Enter"]);
-    tui.wait_text("sent to crew").await;
+    tui.send_keys(&["Right", "Right", "Tab", "Tab"]);
+    tui.type_text("Fryer is down, no tempura tonight");
+    tui.send_keys(&["Enter"]);
+    tui.wait_for(&["sent to crew"], SCREEN_WAIT).await;
 
     let got = crew.next_of("announcement").await;
     assert_eq!(got["data"]["text"], "Fryer is down, no tempura tonight");
     assert_eq!(got["data"]["audience"], "crew");
     assert_eq!(got["data"]["by"]["id"], "boss");
-    let screen = tui.capture();
+    let screen = tui.screen();
     assert!(screen.contains("Fryer is down"), "{screen}");
-    tui.keys(&["q"]);
-    drop(tui);
+    quit(tui).await;
     relay.stop().await;
 }
 
@@ -175,21 +105,67 @@ async fn announcement_reaches_crew() {
 async fn price_edit_reaches_customers() {
     let relay = TestRelay::start().await;
     let mut customer = relay.connect("lee", Role::Customer).await;
-    let tui = Tmux::start("menu", &relay, 80, 24);
-    tui.wait_text("live").await;
-    tui.keys(&["5"]);
-    tui.wait_text("$13.50").await;
-    tui.keys(&["e"]);
-    tui.wait_text("Edit menu item").await;
-    tui.keys(&["Tab", "Tab", "Tab", "C-u"]);
-    tui.text("14.25");
-    tui.keys(&["Enter"]);
-    tui.wait_text("$14.25").await;
+    let home = tempfile::tempdir().unwrap();
+    let tui = start(&relay.ws_url(), "boss", home.path());
+    tui.wait_for(&["live"], SCREEN_WAIT).await;
+    tui.send_keys(&["5"]);
+    tui.wait_for(&["$13.50"], SCREEN_WAIT).await;
+    tui.send_keys(&["e"]);
+    tui.wait_for(&["Edit menu item"], SCREEN_WAIT).await;
+    tui.send_keys(&["Tab", "Tab", "Tab", "C-u"]);
+    tui.type_text("14.25");
+    tui.send_keys(&["Enter"]);
+    tui.wait_for(&["$14.25"], SCREEN_WAIT).await;
     let ev = customer.next_of("menu_update").await;
     assert_eq!(ev["data"]["item"]["id"], "bibimbap");
     assert_eq!(ev["data"]["item"]["price_cents"], 1425);
-    tui.keys(&["q"]);
-    drop(tui);
+    quit(tui).await;
+    relay.stop().await;
+}
+
+/// `q` ends the program with status 0 and gives the terminal back: the
+/// alternate screen left and line mode (no raw mode) restored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn q_quits_and_restores_the_terminal() {
+    let relay = TestRelay::start().await;
+    let home = tempfile::tempdir().unwrap();
+    let mut tui = start(&relay.ws_url(), "boss", home.path());
+    tui.wait_for(&["live"], SCREEN_WAIT).await;
+    assert!(tui.alternate_screen());
+    assert_eq!(tui.raw_mode(), Some(true));
+    tui.send_keys(&["q"]);
+    let status = tui.wait_exit(SCREEN_WAIT).await;
+    assert!(status.success(), "{status:?}");
+    assert!(!tui.alternate_screen(), "{}", tui.screen());
+    assert_eq!(tui.raw_mode(), Some(false));
+    relay.stop().await;
+}
+
+/// Below 80×24 the program keeps running, showing the dashboard or the
+/// notice that the terminal is too small (DESIGN §12), and once the terminal
+/// is 80×24 again it redraws the whole dashboard.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_terminal_keeps_running_and_redraws() {
+    let relay = TestRelay::start().await;
+    let home = tempfile::tempdir().unwrap();
+    let tui = program(&relay.ws_url(), home.path())
+        .args(["--token", &token("boss", Role::Admin)])
+        .size(70, 20)
+        .spawn();
+    tui.wait_until("the dashboard or the too-small notice", SCREEN_WAIT, |s| {
+        s.contains(TOO_SMALL) || (fills_rows(s, 20) && s.contains("live"))
+    })
+    .await;
+    tui.resize(80, 24);
+    let screen = tui
+        .wait_until("the dashboard redrawn at 80×24", SCREEN_WAIT, |s| {
+            fills_rows(s, 24) && s.lines().any(|l| l.chars().count() == 80)
+        })
+        .await;
+    assert!(screen.contains("live"), "{screen}");
+    assert!(screen.contains("8 Users"), "the whole tab bar: {screen}");
+    assert!(!screen.contains(TOO_SMALL), "{screen}");
+    quit(tui).await;
     relay.stop().await;
 }
 

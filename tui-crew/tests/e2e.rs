@@ -1,131 +1,42 @@
-//! The real `kfood-crew` binary in a pseudo-terminal (tmux) against a real
-//! relay: orders placed by customers appear on the board, and the cook's
-//! keys reach the customer as `order_update`.
+//! The real `kfood-crew` binary in a pseudo-terminal (`kfood_tests::pty`)
+//! against a real relay: orders placed by customers appear on the board, and
+//! the cook's keys reach the customer as `order_update`.
 
-use std::process::Command;
+use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use kfood_protocol::Role;
+use kfood_tests::pty::{fills_rows, Program, Term, SCREEN_WAIT};
 use kfood_tests::{cash_order, token, Client, TestRelay};
 use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-/// Generous: a loaded CI machine draws slowly, and a reconnect waits for backoff.
-const SCREEN_WAIT: Duration = Duration::from_secs(20);
+const BIN: &str = env!("CARGO_BIN_EXE_kfood-crew");
+/// What a program says below 80×24 (DESIGN §12).
+const TOO_SMALL: &str = "terminal too small";
 
-/// A tmux session running one program on a tmux server of its own (so no
-/// other tmux user is disturbed), killed when dropped (also on panic).
-struct Tmux {
-    name: String,
+/// The program against `relay`, its home (so its cache) and its log in
+/// `home`, never in the home directory of whoever runs the tests.
+fn program(relay: &str, home: &Path) -> Program {
+    Program::new(BIN)
+        .args(["--relay", relay])
+        .home(home)
+        .log(&home.join("kfood-crew.log"))
 }
 
-impl Tmux {
-    fn start(tag: &str, cmd: &str) -> Tmux {
-        let t = Tmux {
-            name: format!("kfood-crew-{tag}-{}", std::process::id()),
-        };
-        let _ = t.tmux().arg("kill-server").output();
-        let st = t
-            .tmux()
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &t.name,
-                "-x",
-                "80",
-                "-y",
-                "24",
-                cmd,
-            ])
-            .status()
-            .expect("tmux is installed");
-        assert!(st.success(), "tmux new-session failed");
-        t
-    }
-
-    /// This session's own server socket.
-    fn socket(&self) -> std::path::PathBuf {
-        std::env::temp_dir().join(format!("{}.tmux", self.name))
-    }
-
-    /// `tmux` on this session's own server.
-    fn tmux(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.arg("-S").arg(self.socket());
-        c
-    }
-
-    fn capture(&self) -> String {
-        let out = self
-            .tmux()
-            .args(["capture-pane", "-p", "-t", &self.name])
-            .output()
-            .expect("tmux capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let st = self
-            .tmux()
-            .args(["send-keys", "-t", &self.name])
-            .args(keys)
-            .status()
-            .expect("tmux send-keys");
-        assert!(st.success());
-    }
-
-    /// Polls the screen until every one of `needles` is on it.
-    async fn wait_for(&self, needles: &[&str]) -> String {
-        let deadline = tokio::time::Instant::now() + SCREEN_WAIT;
-        loop {
-            let screen = self.capture();
-            if needles.iter().all(|n| screen.contains(n)) {
-                return screen;
-            }
-            if tokio::time::Instant::now() > deadline {
-                panic!("{needles:?} not on screen within {SCREEN_WAIT:?}:\n{screen}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// Polls until `needle` is gone from the screen.
-    async fn wait_gone(&self, needle: &str) -> String {
-        let deadline = tokio::time::Instant::now() + SCREEN_WAIT;
-        loop {
-            let screen = self.capture();
-            if !screen.contains(needle) {
-                return screen;
-            }
-            if tokio::time::Instant::now() > deadline {
-                panic!("{needle:?} still on screen after {SCREEN_WAIT:?}:\n{screen}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
+/// A crew terminal at 80×24 for station `who`.
+fn start(relay: &str, who: &str, home: &Path) -> Term {
+    program(relay, home)
+        .args(["--token", &token(who, Role::Crew), "--no-bell"])
+        .spawn()
 }
 
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.tmux().arg("kill-server").output();
-        let _ = std::fs::remove_file(self.socket());
-    }
-}
-
-/// The command line of a crew terminal, with its cache in `cache` (never
-/// in the home directory of whoever runs the tests).
-fn crew_cmd(relay: &str, who: &str, cache: &std::path::Path) -> String {
-    let log = cache.join(format!("kfood-crew-{who}.log"));
-    format!(
-        "env XDG_CACHE_HOME={} {} --relay {relay} --token {} --log {} --no-bell",
-        cache.display(),
-        env!("CARGO_BIN_EXE_kfood-crew"),
-        token(who, Role::Crew),
-        log.display()
-    )
+/// Quits with `q` and checks the program exits cleanly.
+async fn quit(mut t: Term) {
+    t.send_keys(&["q"]);
+    let status = t.wait_exit(SCREEN_WAIT).await;
+    assert!(status.success(), "{status:?}");
 }
 
 /// The last `order_update` for `order_id` the customer receives, asserting its status.
@@ -147,11 +58,9 @@ async fn customer_order_appears_and_bumps_reach_the_customer() {
     let relay = TestRelay::start().await;
     let mut customer = relay.connect("kim", Role::Customer).await;
     let cache = tempfile::tempdir().unwrap();
-    let crew = Tmux::start(
-        "bump",
-        &crew_cmd(&relay.ws_url(), "station-1", cache.path()),
-    );
-    crew.wait_for(&["LIVE", "0 open", "No open orders"]).await;
+    let crew = start(&relay.ws_url(), "station-1", cache.path());
+    crew.wait_for(&["LIVE", "0 open", "No open orders"], SCREEN_WAIT)
+        .await;
 
     let mut data = cash_order(&[("bibimbap", 2), ("japchae", 1)]);
     data["instructions"] = json!("extra spicy");
@@ -160,18 +69,21 @@ async fn customer_order_appears_and_bumps_reach_the_customer() {
     let code = placed["order"]["code"].as_str().unwrap().to_owned();
     let id = placed["order"]["id"].as_u64().unwrap();
     let screen = crew
-        .wait_for(&[
-            &format!("▶{code}"),
-            "PENDING 1",
-            "1 open",
-            "2x Bibimbap",
-            "> no egg",
-            "! extra spicy",
-        ])
+        .wait_for(
+            &[
+                &format!("▶{code}"),
+                "PENDING 1",
+                "1 open",
+                "2x Bibimbap",
+                "> no egg",
+                "! extra spicy",
+            ],
+            SCREEN_WAIT,
+        )
         .await;
     println!("{screen}");
 
-    crew.keys(&["Enter"]);
+    crew.send_keys(&["Enter"]);
     let ev = expect_update(&mut customer, id, "preparing").await;
     let by = ev["data"]["order"]["history"]
         .as_array()
@@ -180,21 +92,23 @@ async fn customer_order_appears_and_bumps_reach_the_customer() {
         .unwrap()["by"]
         .clone();
     assert_eq!(by["id"], "station-1", "{ev}");
-    crew.wait_for(&["PREPARING 1", &format!("▶{code}")]).await;
+    crew.wait_for(&["PREPARING 1", &format!("▶{code}")], SCREEN_WAIT)
+        .await;
 
-    crew.keys(&["Space"]);
+    crew.send_keys(&["Space"]);
     expect_update(&mut customer, id, "ready").await;
-    crew.wait_for(&["READY 1"]).await;
+    crew.wait_for(&["READY 1"], SCREEN_WAIT).await;
 
     // Recall, then bump again, then deliver: the ticket leaves the board.
-    crew.keys(&["u"]);
+    crew.send_keys(&["u"]);
     expect_update(&mut customer, id, "preparing").await;
-    crew.wait_for(&["PREPARING 1", "READY 0"]).await;
-    crew.keys(&["Enter"]);
+    crew.wait_for(&["PREPARING 1", "READY 0"], SCREEN_WAIT)
+        .await;
+    crew.send_keys(&["Enter"]);
     expect_update(&mut customer, id, "ready").await;
-    crew.keys(&["Enter"]);
+    crew.send_keys(&["Enter"]);
     expect_update(&mut customer, id, "delivered").await;
-    crew.wait_for(&["0 open", "READY 0"]).await;
+    crew.wait_for(&["0 open", "READY 0"], SCREEN_WAIT).await;
 
     // Prep estimate and cancel with a reason, on a second order.
     let placed = customer
@@ -202,14 +116,15 @@ async fn customer_order_appears_and_bumps_reach_the_customer() {
         .await;
     let id2 = placed["order"]["id"].as_u64().unwrap();
     let code2 = placed["order"]["code"].as_str().unwrap().to_owned();
-    crew.wait_for(&[&format!("▶{code2}")]).await;
+    crew.wait_for(&[&format!("▶{code2}")], SCREEN_WAIT).await;
     let prep = placed["order"]["prep_minutes"].as_u64().unwrap();
-    crew.keys(&["+"]);
+    crew.send_keys(&["+"]);
     let ev = expect_update(&mut customer, id2, "pending").await;
     assert_eq!(ev["data"]["order"]["prep_minutes"], prep + 1, "{ev}");
-    crew.keys(&["x"]);
-    crew.wait_for(&["Cancel order", "Reason:"]).await;
-    crew.keys(&["1", "Enter"]);
+    crew.send_keys(&["x"]);
+    crew.wait_for(&["Cancel order", "Reason:"], SCREEN_WAIT)
+        .await;
+    crew.send_keys(&["1", "Enter"]);
     let ev = customer.next_of("order_cancelled").await;
     assert_eq!(ev["data"]["order_id"], id2);
     let last = ev["data"]["order"]["history"]
@@ -219,10 +134,9 @@ async fn customer_order_appears_and_bumps_reach_the_customer() {
         .unwrap()
         .clone();
     assert_eq!(last["note"], "out of stock", "{ev}");
-    crew.wait_for(&["0 open"]).await;
+    crew.wait_for(&["0 open"], SCREEN_WAIT).await;
 
-    crew.keys(&["q"]);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    quit(crew).await;
 }
 
 /// Two crew terminals see each other's bumps; a customer's cancellation is
@@ -233,11 +147,8 @@ async fn other_stations_and_customers_changes_show_live() {
     let mut customer = relay.connect("kim", Role::Customer).await;
     let mut other = relay.connect("station-2", Role::Crew).await;
     let cache = tempfile::tempdir().unwrap();
-    let crew = Tmux::start(
-        "live",
-        &crew_cmd(&relay.ws_url(), "station-1", cache.path()),
-    );
-    crew.wait_for(&["LIVE", "0 open"]).await;
+    let crew = start(&relay.ws_url(), "station-1", cache.path());
+    crew.wait_for(&["LIVE", "0 open"], SCREEN_WAIT).await;
 
     let a = customer
         .ok("order_place", cash_order(&[("bibimbap", 1)]))
@@ -250,7 +161,7 @@ async fn other_stations_and_customers_changes_show_live() {
         b["order"]["id"].as_u64().unwrap(),
     );
     let b_code = b["order"]["code"].as_str().unwrap().to_owned();
-    crew.wait_for(&["PENDING 2"]).await;
+    crew.wait_for(&["PENDING 2"], SCREEN_WAIT).await;
 
     other
         .ok(
@@ -258,7 +169,8 @@ async fn other_stations_and_customers_changes_show_live() {
             json!({"order_id": a_id, "status": "preparing"}),
         )
         .await;
-    crew.wait_for(&["PENDING 1", "PREPARING 1"]).await;
+    crew.wait_for(&["PENDING 1", "PREPARING 1"], SCREEN_WAIT)
+        .await;
 
     customer
         .ok(
@@ -266,21 +178,26 @@ async fn other_stations_and_customers_changes_show_live() {
             json!({"order_id": b_id, "reason": "changed my mind"}),
         )
         .await;
-    let screen = crew.wait_for(&["CANCELLED changed my", &b_code]).await;
+    let screen = crew
+        .wait_for(&["CANCELLED changed my", &b_code], SCREEN_WAIT)
+        .await;
     assert!(screen.contains("PENDING 1"), "{screen}");
     // The selection stayed with A as it moved; B is one column left.
-    crew.wait_for(&[&format!("▶{}", a["order"]["code"].as_str().unwrap())])
-        .await;
-    crew.keys(&["h"]);
-    crew.wait_for(&[&format!("▶{b_code}")]).await;
-    crew.keys(&["Enter"]);
-    crew.wait_for(&["PENDING 0", "1 open"]).await;
+    crew.wait_for(
+        &[&format!("▶{}", a["order"]["code"].as_str().unwrap())],
+        SCREEN_WAIT,
+    )
+    .await;
+    crew.send_keys(&["h"]);
+    crew.wait_for(&[&format!("▶{b_code}")], SCREEN_WAIT).await;
+    crew.send_keys(&["Enter"]);
+    crew.wait_for(&["PENDING 0", "1 open"], SCREEN_WAIT).await;
 
     // 86 the first menu item: customers can no longer order it.
-    crew.keys(&["m"]);
-    crew.wait_for(&["86 m: Enter toggles"]).await;
-    crew.keys(&["Enter"]);
-    crew.wait_for(&["86 Bibimbap"]).await;
+    crew.send_keys(&["m"]);
+    crew.wait_for(&["86 m: Enter toggles"], SCREEN_WAIT).await;
+    crew.send_keys(&["Enter"]);
+    crew.wait_for(&["86 Bibimbap"], SCREEN_WAIT).await;
     let ev = customer.next_of("menu_update").await;
     assert_eq!(ev["data"]["item"]["id"], "bibimbap");
     assert_eq!(ev["data"]["item"]["available"], false);
@@ -291,8 +208,8 @@ async fn other_stations_and_customers_changes_show_live() {
             "item_unavailable",
         )
         .await;
-    crew.keys(&["Escape", "q"]);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    crew.send_keys(&["Escape"]);
+    quit(crew).await;
 }
 
 /// A TCP forwarder in front of the relay that can drop every connection
@@ -359,21 +276,18 @@ async fn dropped_connection_queues_and_reconciles() {
     let a_code = a["order"]["code"].as_str().unwrap().to_owned();
 
     let cache = tempfile::tempdir().unwrap();
-    let crew = Tmux::start(
-        "drop",
-        &crew_cmd(
-            &format!("ws://127.0.0.1:{}", proxy.port),
-            "station-1",
-            cache.path(),
-        ),
+    let crew = start(
+        &format!("ws://127.0.0.1:{}", proxy.port),
+        "station-1",
+        cache.path(),
     );
-    crew.wait_for(&["LIVE", "PENDING 2", &format!("▶{a_code}")])
+    crew.wait_for(&["LIVE", "PENDING 2", &format!("▶{a_code}")], SCREEN_WAIT)
         .await;
 
     proxy.set(false);
-    crew.wait_for(&["stale"]).await;
-    crew.keys(&["Enter"]);
-    crew.wait_for(&["QUEUED (offline)", "PREPARING 1 stale"])
+    crew.wait_for(&["stale"], SCREEN_WAIT).await;
+    crew.send_keys(&["Enter"]);
+    crew.wait_for(&["QUEUED (offline)", "PREPARING 1 stale"], SCREEN_WAIT)
         .await;
 
     // The world moves on meanwhile.
@@ -391,12 +305,14 @@ async fn dropped_connection_queues_and_reconciles() {
     proxy.set(true);
     expect_update(&mut customer, a_id, "preparing").await;
     let screen = crew
-        .wait_for(&["LIVE", "PREPARING 2", "PENDING 1", &c_code, "3 open"])
+        .wait_for(
+            &["LIVE", "PREPARING 2", "PENDING 1", &c_code, "3 open"],
+            SCREEN_WAIT,
+        )
         .await;
     assert!(!screen.contains("stale"), "{screen}");
-    crew.wait_gone("QUEUED").await;
-    crew.keys(&["q"]);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    crew.wait_gone("QUEUED", SCREEN_WAIT).await;
+    quit(crew).await;
 }
 
 /// A restarted terminal shows the last known board at once from its cache,
@@ -413,18 +329,70 @@ async fn restart_shows_the_cached_board_while_offline() {
     let cache = tempfile::tempdir().unwrap();
     let url = format!("ws://127.0.0.1:{}", proxy.port);
     {
-        let crew = Tmux::start("cache1", &crew_cmd(&url, "station-1", cache.path()));
-        crew.wait_for(&["LIVE", &a_code, "2x LA Galbi"]).await;
-        crew.keys(&["q"]);
-        crew.wait_gone("LIVE").await;
+        let crew = start(&url, "station-1", cache.path());
+        crew.wait_for(&["LIVE", &a_code, "2x LA Galbi"], SCREEN_WAIT)
+            .await;
+        quit(crew).await;
     }
     proxy.set(false);
-    let crew = Tmux::start("cache2", &crew_cmd(&url, "station-1", cache.path()));
-    let screen = crew.wait_for(&[&a_code, "2x LA Galbi", "stale"]).await;
+    let crew = start(&url, "station-1", cache.path());
+    let screen = crew
+        .wait_for(&[&a_code, "2x LA Galbi", "stale"], SCREEN_WAIT)
+        .await;
     assert!(!screen.contains("LIVE"), "{screen}");
     proxy.set(true);
-    crew.wait_for(&["LIVE", &a_code]).await;
-    crew.wait_gone("stale").await;
-    crew.keys(&["q"]);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    crew.wait_for(&["LIVE", &a_code], SCREEN_WAIT).await;
+    crew.wait_gone("stale", SCREEN_WAIT).await;
+    quit(crew).await;
+}
+
+/// `q` ends the program with status 0 and gives the terminal back: the
+/// alternate screen left and line mode (no raw mode) restored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn q_quits_and_restores_the_terminal() {
+    let relay = TestRelay::start().await;
+    let cache = tempfile::tempdir().unwrap();
+    let mut crew = start(&relay.ws_url(), "station-1", cache.path());
+    crew.wait_for(&["LIVE", "No open orders"], SCREEN_WAIT)
+        .await;
+    assert!(crew.alternate_screen());
+    assert_eq!(crew.raw_mode(), Some(true));
+    crew.send_keys(&["q"]);
+    let status = crew.wait_exit(SCREEN_WAIT).await;
+    assert!(status.success(), "{status:?}");
+    assert!(!crew.alternate_screen(), "{}", crew.screen());
+    assert_eq!(crew.raw_mode(), Some(false));
+}
+
+/// Below 80×24 the program keeps running, showing the board or the notice
+/// that the terminal is too small (DESIGN §12), and once the terminal is
+/// 80×24 again it redraws the whole board, key line included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_terminal_keeps_running_and_redraws() {
+    let relay = TestRelay::start().await;
+    let mut customer = relay.connect("kim", Role::Customer).await;
+    let placed = customer
+        .ok("order_place", cash_order(&[("bibimbap", 1)]))
+        .await;
+    let code = placed["order"]["code"].as_str().unwrap().to_owned();
+    let cache = tempfile::tempdir().unwrap();
+    let crew = program(&relay.ws_url(), cache.path())
+        .args(["--token", &token("station-1", Role::Crew), "--no-bell"])
+        .size(70, 20)
+        .spawn();
+    crew.wait_until("the board or the too-small notice", SCREEN_WAIT, |s| {
+        s.contains(TOO_SMALL) || (fills_rows(s, 20) && s.contains(&code))
+    })
+    .await;
+    crew.resize(80, 24);
+    let screen = crew
+        .wait_until("the board redrawn at 80×24", SCREEN_WAIT, |s| {
+            fills_rows(s, 24) && s.contains("? keys")
+        })
+        .await;
+    for needle in ["LIVE", "PENDING 1", &code, "1x Bibimbap"] {
+        assert!(screen.contains(needle), "{needle:?} missing:\n{screen}");
+    }
+    assert!(!screen.contains(TOO_SMALL), "{screen}");
+    quit(crew).await;
 }

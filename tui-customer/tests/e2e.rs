@@ -1,122 +1,39 @@
-//! The real `kfood-customer` binary in a pseudo-terminal (tmux) against a
-//! real relay: what a customer types, and what the screen then says.
+//! The real `kfood-customer` binary in a pseudo-terminal
+//! (`kfood_tests::pty`) against a real relay: what a customer types, and
+//! what the screen then says.
 
 use std::path::Path;
-use std::process::Command;
-use std::time::Duration;
 
 use kfood_protocol::Role;
-use kfood_tests::TestRelay;
+use kfood_tests::pty::{fills_rows, Program, Term, SCREEN_WAIT};
+use kfood_tests::{token, TestRelay};
 use serde_json::json;
 
-/// How long a screen may take to show what is expected.
-const SCREEN_WAIT: Duration = Duration::from_secs(15);
+const BIN: &str = env!("CARGO_BIN_EXE_kfood-customer");
+/// What a program says below 80×24 (DESIGN §12).
+const TOO_SMALL: &str = "terminal too small";
 
-/// One tmux session running the program; killed when dropped.
-struct Screen {
-    name: String,
+/// The program against `relay`, its home (so its cache) and its log in
+/// `home`, never in the home directory of whoever runs the tests.
+fn program(relay: &str, home: &Path) -> Program {
+    Program::new(BIN)
+        .args(["--relay", relay])
+        .home(home)
+        .log(&home.join("kfood-customer.log"))
 }
 
-impl Screen {
-    fn start(name: &str, relay: &TestRelay, token: &str, cache: &Path) -> Screen {
-        Self::start_with(name, relay, &format!("--token '{token}'"), "", cache)
-    }
-
-    /// `flags` and `env` go into the shell command as they are.
-    fn start_with(name: &str, relay: &TestRelay, flags: &str, env: &str, cache: &Path) -> Screen {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", name])
-            .output();
-        let bin = env!("CARGO_BIN_EXE_kfood-customer");
-        let log = cache.join("customer.log");
-        let cmd = format!(
-            "env {env} KFOOD_CACHE_DIR='{}' '{bin}' --relay ws://{} {flags} --log '{}'",
-            cache.display(),
-            relay.addr,
-            log.display()
-        );
-        let out = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                name,
-                "-x",
-                "80",
-                "-y",
-                "24",
-                &cmd,
-            ])
-            .output()
-            .expect("tmux is installed");
-        assert!(out.status.success(), "tmux: {out:?}");
-        Screen { name: name.into() }
-    }
-
-    fn capture(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.name])
-            .output()
-            .expect("tmux capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Keys by tmux name (`Enter`, `Tab`) or literal text with `-l`.
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            let named = matches!(*k, "Enter" | "Tab" | "BTab" | "Escape" | "Up" | "Down");
-            let mut cmd = Command::new("tmux");
-            cmd.args(["send-keys", "-t", &self.name]);
-            if !named {
-                cmd.arg("-l");
-            }
-            let out = cmd.arg(k).output().expect("tmux send-keys");
-            assert!(out.status.success(), "send-keys {k}: {out:?}");
-        }
-    }
-
-    /// Waits until every one of `texts` is on screen; returns the screen.
-    async fn wait_for(&self, texts: &[&str]) -> String {
-        let deadline = tokio::time::Instant::now() + SCREEN_WAIT;
-        loop {
-            let screen = self.capture();
-            if texts.iter().all(|t| screen.contains(t)) {
-                return screen;
-            }
-            if tokio::time::Instant::now() > deadline {
-                panic!("{texts:?} not on screen within {SCREEN_WAIT:?}:\n{screen}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// Waits for the program to exit (the session ends with it).
-    async fn wait_exit(&self) {
-        let deadline = tokio::time::Instant::now() + SCREEN_WAIT;
-        while Command::new("tmux")
-            .args(["has-session", "-t", &self.name])
-            .output()
-            .is_ok_and(|o| o.status.success())
-        {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the program did not quit"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
+/// A customer terminal at 80×24 logged in as `who`.
+fn start(relay: &str, who: &str, home: &Path) -> Term {
+    program(relay, home)
+        .args(["--token", &token(who, Role::Customer)])
+        .spawn()
 }
 
-impl Drop for Screen {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.name])
-            .output();
-    }
-}
-
-fn session_name(test: &str) -> String {
-    format!("kfood-customer-{test}-{}", std::process::id())
+/// Quits with `q` and checks the program exits cleanly.
+async fn quit(mut t: Term) {
+    t.send_keys(&["q"]);
+    let status = t.wait_exit(SCREEN_WAIT).await;
+    assert!(status.success(), "{status:?}");
 }
 
 /// Two items in the cart, a declined card keeps the cart, the test card
@@ -125,21 +42,23 @@ fn session_name(test: &str) -> String {
 async fn order_from_menu_to_preparing() {
     let relay = TestRelay::start().await;
     let cache = tempfile::tempdir().unwrap();
-    let token = kfood_tests::token("e2e-kim", Role::Customer);
-    let s = Screen::start(&session_name("order"), &relay, &token, cache.path());
+    let s = start(&relay.ws_url(), "e2e-kim", cache.path());
 
-    s.wait_for(&["Rice & Noodles", "Bibimbap", "live"]).await;
+    s.wait_for(&["Rice & Noodles", "Bibimbap", "live"], SCREEN_WAIT)
+        .await;
     // Bibimbap, then down past Dolsot Bibimbap to Japchae.
-    s.keys(&["+", "j", "j", "+"]);
-    s.wait_for(&["2 Cart (2)", "Added 1 x Japchae"]).await;
-    s.keys(&["2"]);
-    s.wait_for(&["Cart (2 items)", "Bibimbap", "Japchae"]).await;
-    s.keys(&["c"]);
-    s.wait_for(&["Checkout", "priced by the relay", "$26.00"])
+    s.send_keys(&["+", "j", "j", "+"]);
+    s.wait_for(&["2 Cart (2)", "Added 1 x Japchae"], SCREEN_WAIT)
+        .await;
+    s.send_keys(&["2"]);
+    s.wait_for(&["Cart (2 items)", "Bibimbap", "Japchae"], SCREEN_WAIT)
+        .await;
+    s.send_keys(&["c"]);
+    s.wait_for(&["Checkout", "priced by the relay", "$26.00"], SCREEN_WAIT)
         .await;
 
     // A declined card: said plainly, nothing ordered, the cart kept.
-    s.keys(&[
+    s.send_keys(&[
         "Tab",
         "Tab",
         "Tab",
@@ -151,13 +70,18 @@ async fn order_from_menu_to_preparing() {
         "123",
         "Enter",
     ]);
-    let screen = s.wait_for(&["Payment declined", "cart is kept"]).await;
+    let screen = s
+        .wait_for(&["Payment declined", "cart is kept"], SCREEN_WAIT)
+        .await;
     assert!(screen.contains("Cart (2)"), "{screen}");
 
     // The approved test card, into the cleared number field; expiry stays.
-    s.keys(&["4242424242424242", "Tab", "Tab", "123", "Enter"]);
+    s.send_keys(&["4242424242424242", "Tab", "Tab", "123", "Enter"]);
     let screen = s
-        .wait_for(&["Order K-0001 placed: pending", "[>] pending", "K-0001"])
+        .wait_for(
+            &["Order K-0001 placed: pending", "[>] pending", "K-0001"],
+            SCREEN_WAIT,
+        )
         .await;
     assert!(!screen.contains("Cart ("), "the cart is emptied: {screen}");
 
@@ -168,14 +92,13 @@ async fn order_from_menu_to_preparing() {
         json!({"order_id": 1, "status": "preparing"}),
     )
     .await;
-    s.wait_for(&["[>] preparing", "K-0001 is being prepared"])
+    s.wait_for(&["[>] preparing", "K-0001 is being prepared"], SCREEN_WAIT)
         .await;
     crew.ok("order_update", json!({"order_id": 1, "status": "ready"}))
         .await;
-    s.wait_for(&["READY for pickup!"]).await;
+    s.wait_for(&["READY for pickup!"], SCREEN_WAIT).await;
 
-    s.keys(&["q"]);
-    s.wait_exit().await;
+    quit(s).await;
 }
 
 /// The cart survives quitting and starting again.
@@ -183,20 +106,17 @@ async fn order_from_menu_to_preparing() {
 async fn cart_survives_a_restart() {
     let relay = TestRelay::start().await;
     let cache = tempfile::tempdir().unwrap();
-    let token = kfood_tests::token("e2e-lee", Role::Customer);
-    let name = session_name("restart");
     {
-        let s = Screen::start(&name, &relay, &token, cache.path());
-        s.wait_for(&["Bibimbap", "live"]).await;
-        s.keys(&["+", "+"]);
-        s.wait_for(&["2 Cart (2)"]).await;
-        s.keys(&["q"]);
-        s.wait_exit().await;
+        let s = start(&relay.ws_url(), "e2e-lee", cache.path());
+        s.wait_for(&["Bibimbap", "live"], SCREEN_WAIT).await;
+        s.send_keys(&["+", "+"]);
+        s.wait_for(&["2 Cart (2)"], SCREEN_WAIT).await;
+        quit(s).await;
     }
-    let s = Screen::start(&name, &relay, &token, cache.path());
-    s.wait_for(&["2 Cart (2)", "live"]).await;
-    s.keys(&["2"]);
-    s.wait_for(&["2 × Bibimbap"]).await;
+    let s = start(&relay.ws_url(), "e2e-lee", cache.path());
+    s.wait_for(&["2 Cart (2)", "live"], SCREEN_WAIT).await;
+    s.send_keys(&["2"]);
+    s.wait_for(&["2 × Bibimbap"], SCREEN_WAIT).await;
 }
 
 /// A cancel the kitchen has overtaken is refused, and the screen says so.
@@ -204,7 +124,7 @@ async fn cart_survives_a_restart() {
 async fn late_cancel_is_refused_plainly() {
     let relay = TestRelay::start().await;
     let cache = tempfile::tempdir().unwrap();
-    let token = kfood_tests::token("e2e-park", Role::Customer);
+    let token = token("e2e-park", Role::Customer);
     let mut me = kfood_tests::Client::connect(&relay.ws_url(), &token, Role::Customer, None).await;
     me.ok("order_place", kfood_tests::cash_order(&[("bibimbap", 1)]))
         .await;
@@ -215,15 +135,18 @@ async fn late_cancel_is_refused_plainly() {
     )
     .await;
 
-    let s = Screen::start(&session_name("cancel"), &relay, &token, cache.path());
-    s.wait_for(&["live"]).await;
-    s.keys(&["3"]);
-    s.wait_for(&["K-0001", "preparing"]).await;
-    s.keys(&["x"]);
-    s.wait_for(&["Cancel K-0001?"]).await;
-    s.keys(&["Enter"]);
-    s.wait_for(&["Too late to cancel K-0001", "kitchen has started it"])
-        .await;
+    let s = start(&relay.ws_url(), "e2e-park", cache.path());
+    s.wait_for(&["live"], SCREEN_WAIT).await;
+    s.send_keys(&["3"]);
+    s.wait_for(&["K-0001", "preparing"], SCREEN_WAIT).await;
+    s.send_keys(&["x"]);
+    s.wait_for(&["Cancel K-0001?"], SCREEN_WAIT).await;
+    s.send_keys(&["Enter"]);
+    s.wait_for(
+        &["Too late to cancel K-0001", "kitchen has started it"],
+        SCREEN_WAIT,
+    )
+    .await;
 }
 
 /// `--register` creates a customer account and logs straight in with it.
@@ -231,16 +154,13 @@ async fn late_cancel_is_refused_plainly() {
 async fn register_and_log_in() {
     let relay = TestRelay::start().await;
     let cache = tempfile::tempdir().unwrap();
-    let s = Screen::start_with(
-        &session_name("register"),
-        &relay,
-        "--user new-kim --register --name 'Kim Ji-woo'",
-        "KFOOD_PASSWORD=correct-horse-battery",
-        cache.path(),
-    );
-    s.wait_for(&["Kim Ji-woo", "live", "Bibimbap"]).await;
-    s.keys(&["q"]);
-    s.wait_exit().await;
+    let s = program(&relay.ws_url(), cache.path())
+        .args(["--user", "new-kim", "--register", "--name", "Kim Ji-woo"])
+        .env("KFOOD_PASSWORD", "correct-horse-battery")
+        .spawn();
+    s.wait_for(&["Kim Ji-woo", "live", "Bibimbap"], SCREEN_WAIT)
+        .await;
+    quit(s).await;
 
     // The account exists: logging in with it works.
     let reply = reqwest::Client::new()
@@ -250,4 +170,50 @@ async fn register_and_log_in() {
         .await
         .unwrap();
     assert_eq!(reply.status(), 200);
+}
+
+/// `q` ends the program with status 0 and gives the terminal back: the
+/// alternate screen left and line mode (no raw mode) restored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn q_quits_and_restores_the_terminal() {
+    let relay = TestRelay::start().await;
+    let cache = tempfile::tempdir().unwrap();
+    let mut s = start(&relay.ws_url(), "e2e-kim", cache.path());
+    s.wait_for(&["live", "Bibimbap"], SCREEN_WAIT).await;
+    assert!(s.alternate_screen());
+    assert_eq!(s.raw_mode(), Some(true));
+    s.send_keys(&["q"]);
+    let status = s.wait_exit(SCREEN_WAIT).await;
+    assert!(status.success(), "{status:?}");
+    assert!(!s.alternate_screen(), "{}", s.screen());
+    assert_eq!(s.raw_mode(), Some(false));
+}
+
+/// Below 80×24 the program keeps running, showing the menu or the notice
+/// that the terminal is too small (DESIGN §12), and once the terminal is
+/// 80×24 again it redraws the whole menu.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_terminal_keeps_running_and_redraws() {
+    let relay = TestRelay::start().await;
+    let cache = tempfile::tempdir().unwrap();
+    let s = program(&relay.ws_url(), cache.path())
+        .args(["--token", &token("e2e-kim", Role::Customer)])
+        .size(70, 20)
+        .spawn();
+    s.wait_until("the menu or the too-small notice", SCREEN_WAIT, |t| {
+        t.contains(TOO_SMALL) || (fills_rows(t, 20) && t.contains("live"))
+    })
+    .await;
+    s.resize(80, 24);
+    let screen = s
+        .wait_until("the menu redrawn at 80×24", SCREEN_WAIT, |t| {
+            // The panes' right border in the last column: drawn at full width.
+            fills_rows(t, 24) && t.lines().any(|l| l.chars().count() == 80)
+        })
+        .await;
+    assert!(screen.contains("live"), "{screen}");
+    assert!(screen.contains("Rice & Noodles"), "{screen}");
+    assert!(screen.contains("Bibimbap"), "{screen}");
+    assert!(!screen.contains(TOO_SMALL), "{screen}");
+    quit(s).await;
 }

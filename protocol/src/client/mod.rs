@@ -295,6 +295,18 @@ impl ClientHandle {
         self.submit(kind, data)?.await
     }
 
+    /// Sends a typed request (DESIGN §5) and waits for its `ack` or
+    /// `error`, as [`ClientHandle::request`]. Programs send requests this
+    /// way, so none is ever written by hand as JSON.
+    pub async fn send(&self, req: &crate::Request) -> Result<Envelope, ClientError> {
+        self.submit_request(req)?.await
+    }
+
+    /// Queues a typed request without waiting, as [`ClientHandle::submit`].
+    pub fn submit_request(&self, req: &crate::Request) -> Result<PendingReply, ClientError> {
+        self.submit(req.kind(), req.data())
+    }
+
     /// Queues a request without waiting: the error comes at once when the
     /// queue is full, the answer later from the [`PendingReply`].
     pub fn submit(&self, kind: &str, data: Value) -> Result<PendingReply, ClientError> {
