@@ -201,8 +201,20 @@ fn run(actions: &[Action]) {
     let live: State = core.state().clone();
     assert_eq!(log::load(&store).expect("fold"), live, "live vs folded from the log");
     drop(store);
-    let reopened = SledStore::open(dir.path(), 8).expect("reopen");
+    let reopened = reopen(dir.path());
     assert_eq!(log::load(&reopened).expect("fold"), live, "live vs after a restart");
+}
+
+/// Opens the store again; sled's background flusher may hold its lock a
+/// moment after the first handle is dropped.
+fn reopen(dir: &std::path::Path) -> SledStore {
+    for _ in 0..100 {
+        if let Ok(s) = SledStore::open(dir, 8) {
+            return s;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    SledStore::open(dir, 8).expect("reopen")
 }
 
 proptest! {
