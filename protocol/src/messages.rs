@@ -68,11 +68,7 @@ pub struct Heartbeat {
     pub relay_ms: Option<i64>,
     /// Set by the relay: the `id` of the client's heartbeat, which gets no
     /// `ack` (DESIGN §3: this reply is its one answer).
-    #[serde(
-        rename = "ref",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
 

@@ -18,11 +18,20 @@ use serde::{Deserialize, Serialize};
 use crate::auth::UserRecord;
 use crate::store::{Batch, Store, StoreError, StoredSnapshot};
 
-/// Commits between two snapshots of the folded state. A start replays at
-/// most this many commits after loading the newest snapshot, so a restart
-/// stays well under a second, while writing the whole state is rare enough
-/// (every thousand requests) to cost nothing noticeable.
+/// Fewest commits between two snapshots of the folded state. A start
+/// replays at most this many commits after loading the newest snapshot (a
+/// fraction of a second), while writing the whole state stays rare.
 pub const SNAPSHOT_EVERY: u64 = 1_000;
+
+impl State {
+    /// Whether a snapshot is due after `since` commits: every
+    /// [`SNAPSHOT_EVERY`] commits, or every as many commits as the state
+    /// holds orders when that is more, so writing a snapshot (which costs
+    /// as much as the state is large) stays a constant cost per commit.
+    pub fn snapshot_due(&self, since: u64) -> bool {
+        since >= SNAPSHOT_EVERY.max(self.model.orders.len() as u64)
+    }
+}
 
 /// One durable event with its place in the log and who may receive it.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,9 +99,14 @@ impl Logged {
 pub enum Record {
     /// An account created (or replaced), with its password hash.
     User(UserRecord),
-    UserRemoved { id: String },
+    UserRemoved {
+        id: String,
+    },
     /// Every token of `user_id` issued at or before `at` (unix seconds) is refused.
-    Revoked { user_id: String, at: i64 },
+    Revoked {
+        user_id: String,
+        at: i64,
+    },
 }
 
 /// One decided request: what the log keeps of it, all or nothing.

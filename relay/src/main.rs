@@ -250,7 +250,12 @@ fn user(args: &StoreArgs, cmd: UserCmd) -> anyhow::Result<()> {
             if !users(&store)?.contains_key(&username) {
                 bail!("no user {username}");
             }
-            append(&store, Record::UserRemoved { id: username.clone() })?;
+            append(
+                &store,
+                Record::UserRemoved {
+                    id: username.clone(),
+                },
+            )?;
             println!("removed {username}");
         }
     }
@@ -258,9 +263,7 @@ fn user(args: &StoreArgs, cmd: UserCmd) -> anyhow::Result<()> {
 }
 
 /// The accounts of a stopped relay's store: the fold of its log.
-fn users(
-    store: &SledStore,
-) -> anyhow::Result<std::collections::BTreeMap<String, UserRecord>> {
+fn users(store: &SledStore) -> anyhow::Result<std::collections::BTreeMap<String, UserRecord>> {
     Ok(log::load(store)?.records.users)
 }
 

@@ -21,9 +21,9 @@ use kfood_protocol::{Envelope, Role};
 use tokio::sync::oneshot;
 
 use crate::core::{Command, Stats};
-use crate::wire::stamped;
 use crate::hub::lock;
 use crate::shared::Shared;
+use crate::wire::stamped;
 
 /// Fan-out latencies kept for the percentiles: the last few thousand events.
 const FANOUT_SAMPLES: usize = 4096;

@@ -200,7 +200,10 @@ impl Store for SledStore {
 
     fn commits_after(&self, after: u64) -> Result<Vec<Commit>, StoreError> {
         let mut out = Vec::new();
-        for r in self.tree(Tree::Commits).range(be(after.saturating_add(1))..) {
+        for r in self
+            .tree(Tree::Commits)
+            .range(be(after.saturating_add(1))..)
+        {
             let (k, v) = r?;
             let head: CommitHead =
                 serde_json::from_slice(&v).map_err(|e| StoreError(format!("commit: {e}")))?;

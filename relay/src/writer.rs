@@ -126,7 +126,9 @@ fn deliver(shared: &Shared, o: Outcome, published: &watch::Sender<u64>) {
     for r in o.replies {
         let out = match r.body {
             ReplyBody::Frame(f) => f,
-            ReplyBody::Activity { before, limit } => activity_ack(shared, r.reference, before, limit),
+            ReplyBody::Activity { before, limit } => {
+                activity_ack(shared, r.reference, before, limit)
+            }
         };
         // A reply to a full queue is dropped with the connection, which resumes.
         let _ = r.to.try_send(out);
@@ -143,7 +145,10 @@ fn deliver(shared: &Shared, o: Outcome, published: &watch::Sender<u64>) {
 fn activity_ack(shared: &Shared, reference: Option<String>, before: u64, limit: usize) -> Outgoing {
     let env = match shared.store.activity_before(before, limit) {
         Ok(rows) => Envelope::ack(reference.as_deref(), json!({ "activity": rows })),
-        Err(e) => Envelope::error(reference.as_deref(), &ProtocolError::internal(e.to_string())),
+        Err(e) => Envelope::error(
+            reference.as_deref(),
+            &ProtocolError::internal(e.to_string()),
+        ),
     };
     frame(&stamped(env))
 }

@@ -22,10 +22,10 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
 use crate::core::{Caller, Command, Item};
-use crate::wire::stamped;
 use crate::hub::{ConnEntry, Outgoing};
 use crate::limits::{ConnLimiter, Verdict};
 use crate::shared::Shared;
+use crate::wire::stamped;
 
 /// Frames joined into one outbound `batch`. Well under the §9 batch limit a
 /// client may hold the relay to, and small enough to keep frames short.

@@ -295,7 +295,11 @@ impl Client {
     /// Like [`request`], asserting an ack; returns its data.
     pub async fn ok(&mut self, kind: &str, data: Value) -> Value {
         let r = self.request(kind, data).await;
-        let answered = if kind == "heartbeat" { "heartbeat" } else { "ack" };
+        let answered = if kind == "heartbeat" {
+            "heartbeat"
+        } else {
+            "ack"
+        };
         assert_eq!(r["type"], answered, "{kind} refused: {r}");
         r["data"].clone()
     }

@@ -10,7 +10,10 @@ use serde_json::{json, Value};
 
 /// The durable events among `msgs` (those with a seq).
 fn durable(msgs: &[Value]) -> Vec<Value> {
-    msgs.iter().filter(|m| m.get("seq").is_some()).cloned().collect()
+    msgs.iter()
+        .filter(|m| m.get("seq").is_some())
+        .cloned()
+        .collect()
 }
 
 fn order_id(ack: &Value) -> u64 {
@@ -137,7 +140,10 @@ async fn history_is_bounded_to_100() {
     let mut last = Value::Null;
     for i in 0..120 {
         last = kim
-            .ok("order_update", json!({"order_id": id, "note": format!("note {i}")}))
+            .ok(
+                "order_update",
+                json!({"order_id": id, "note": format!("note {i}")}),
+            )
             .await;
     }
     let history = last["order"]["history"].as_array().unwrap();
@@ -169,12 +175,36 @@ async fn requests_that_change_nothing_send_no_event() {
     let (ann_, kim_, boss_) = (0, 1, 2);
     let mut c = [ann, kim, boss];
     let nothing = [
-        (kim_, "order_update", json!({"order_id": id, "status": "pending"})),
-        (kim_, "order_update", json!({"order_id": id, "prep_minutes": 6})),
-        (kim_, "menu_update", json!({"op": "set_available", "item": {"id": "kimbap", "available": true}})),
-        (boss_, "menu_update", json!({"op": "upsert", "item": {"id": "kimbap", "name": "Kimbap"}})),
-        (boss_, "promo_upsert", json!({"code": "same", "percent_off": 10, "active": true})),
-        (ann_, "order_modify", json!({"order_id": id, "instructions": ""})),
+        (
+            kim_,
+            "order_update",
+            json!({"order_id": id, "status": "pending"}),
+        ),
+        (
+            kim_,
+            "order_update",
+            json!({"order_id": id, "prep_minutes": 6}),
+        ),
+        (
+            kim_,
+            "menu_update",
+            json!({"op": "set_available", "item": {"id": "kimbap", "available": true}}),
+        ),
+        (
+            boss_,
+            "menu_update",
+            json!({"op": "upsert", "item": {"id": "kimbap", "name": "Kimbap"}}),
+        ),
+        (
+            boss_,
+            "promo_upsert",
+            json!({"code": "same", "percent_off": 10, "active": true}),
+        ),
+        (
+            ann_,
+            "order_modify",
+            json!({"order_id": id, "instructions": ""}),
+        ),
     ];
     for (who, kind, data) in nothing {
         let r = c[who].request(kind, data.clone()).await;

@@ -92,10 +92,17 @@ async fn restart_past_a_snapshot_still_replays_the_log() {
 
     let relay = TestRelay::start_in(dir.path(), limits).await;
     let since = PAST_A_SNAPSHOT as u64 - 3;
-    let mut kim =
-        Client::connect(&relay.ws_url(), &token("kim", Role::Crew), Role::Crew, Some(since)).await;
+    let mut kim = Client::connect(
+        &relay.ws_url(),
+        &token("kim", Role::Crew),
+        Role::Crew,
+        Some(since),
+    )
+    .await;
     assert!(kim.snapshot.is_none(), "a since inside the log replays");
-    let replayed = kim.collect("menu_update", std::time::Duration::from_millis(500)).await;
+    let replayed = kim
+        .collect("menu_update", std::time::Duration::from_millis(500))
+        .await;
     assert_eq!(seqs(&replayed), [since + 1, since + 2, since + 3]);
     relay.stop().await;
 }
@@ -113,11 +120,22 @@ async fn accounts_added_offline_are_part_of_the_log() {
             .output()
             .expect("run kfood-relay")
     };
-    let added = run(&["user", "add", "--role", "crew", "--name", "Line Cook", "cook"]);
+    let added = run(&[
+        "user",
+        "add",
+        "--role",
+        "crew",
+        "--name",
+        "Line Cook",
+        "cook",
+    ]);
     assert!(added.status.success(), "{added:?}");
     let listed = run(&["user", "list"]);
     let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
-    assert!(listed.contains("cook") && listed.contains("Line Cook"), "{listed}");
+    assert!(
+        listed.contains("cook") && listed.contains("Line Cook"),
+        "{listed}"
+    );
     let again = run(&["user", "add", "--role", "crew", "cook"]);
     assert!(!again.status.success(), "an account is added once");
 

@@ -55,7 +55,11 @@ fn check_forbidden(who: &str, kind: &str, reply: &Value) {
 #[track_caller]
 fn check_ack(who: &str, kind: &str, reply: &Value) {
     // A heartbeat's one answer is the relay's heartbeat (DESIGN §3).
-    let answer = if kind == "heartbeat" { "heartbeat" } else { "ack" };
+    let answer = if kind == "heartbeat" {
+        "heartbeat"
+    } else {
+        "ack"
+    };
     assert_eq!(
         reply["type"], answer,
         "{kind} from {who} must be acked: {reply}"
@@ -523,7 +527,10 @@ async fn system_alerts_reach_admins_and_kitchen_alerts_crew() {
     // With no prep time left its ETA passes at once (one lateness rule,
     // `Order::is_late`); the tick raises order_late within 5 s.
     c[KIM]
-        .ok("order_update", json!({"order_id": order, "prep_minutes": 0}))
+        .ok(
+            "order_update",
+            json!({"order_id": order, "prep_minutes": 0}),
+        )
         .await;
 
     let late = c[KIM].next_of("system_alert").await;

@@ -89,12 +89,7 @@ pub fn ack(
 }
 
 /// Counts a failed payment; a burst of them raises one alert.
-pub fn payment_failed(
-    st: &State,
-    w: &mut Watch,
-    limits: &Limits,
-    now: Millis,
-) -> Option<Decision> {
+pub fn payment_failed(st: &State, w: &mut Watch, limits: &Limits, now: Millis) -> Option<Decision> {
     let today = day_of(now);
     if w.failures_today.0 != today {
         w.failures_today = (today, 0);

@@ -83,7 +83,14 @@ pub fn announce(
         return Err(ProtocolError::invalid("text", "an announcement needs text"));
     }
     let expires_at = checked_time("expires_at", req.expires_at.as_deref())?;
-    let id = st.model.announcements.keys().next_back().copied().unwrap_or(0) + 1;
+    let id = st
+        .model
+        .announcements
+        .keys()
+        .next_back()
+        .copied()
+        .unwrap_or(0)
+        + 1;
     let a = Announcement {
         id,
         audience: req.audience,
@@ -151,7 +158,11 @@ pub fn promo_upsert(
         return Ok(json!({ "promo": promo }));
     }
     let state = if promo.active { "active" } else { "inactive" };
-    d.emit(Event::PromoUpdate(promo.clone()), None, Some(caller.sender()));
+    d.emit(
+        Event::PromoUpdate(promo.clone()),
+        None,
+        Some(caller.sender()),
+    );
     d.note(
         &caller.user,
         ActivityKind::Admin,

@@ -34,7 +34,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::auth::{Auth, UserRecord};
 use crate::config::Limits;
 use crate::hub::{ConnEntry, Hub, Outgoing};
-use crate::log::{Commit, Logged, Record, State, SNAPSHOT_EVERY};
+use crate::log::{Commit, Logged, Record, State};
 use crate::payment::PaymentGateway;
 use crate::store::StoredSnapshot;
 use crate::wire::{frame, stamped, to_value};
@@ -222,7 +222,13 @@ impl Decision {
         self.records.push(r);
     }
 
-    pub fn note(&mut self, user: &UserRef, kind: ActivityKind, text: String, order_id: Option<u64>) {
+    pub fn note(
+        &mut self,
+        user: &UserRef,
+        kind: ActivityKind,
+        text: String,
+        order_id: Option<u64>,
+    ) {
         self.notes.push(Note {
             user: user.clone(),
             kind,
@@ -417,7 +423,7 @@ impl Core {
         }
         out.commits.push(commit);
         self.since_snapshot += 1;
-        if self.since_snapshot >= SNAPSHOT_EVERY {
+        if self.state.snapshot_due(self.since_snapshot) {
             out.snapshot = Some(self.state.snapshot());
             self.since_snapshot = 0;
         }
@@ -430,16 +436,18 @@ impl Core {
         }
     }
 
-    /// Log retention (`--log-retention`): once the log holds more events
-    /// than it may, the writer drops the oldest — after a snapshot of the
-    /// state, since only what a snapshot covers may go.
+    /// Log retention (`--log-retention`): once the log holds a tenth more
+    /// events than it may, the writer drops the oldest — after a snapshot of
+    /// the state, since only what a snapshot covers may go. The slack keeps
+    /// a busy relay from writing a snapshot on every tick.
     fn retention(&mut self, out: &mut Outcome) {
         let first = self.first_seq.load(Ordering::SeqCst);
         let keep_from = self
             .head_seq()
             .saturating_sub(self.limits.log_retention)
             .saturating_add(1);
-        if keep_from > first {
+        let slack = self.limits.log_retention / 10;
+        if keep_from > first.saturating_add(slack) {
             out.snapshot = Some(self.state.snapshot());
             self.since_snapshot = 0;
             out.trim = Some(keep_from);
@@ -525,10 +533,7 @@ impl Core {
             }
             Ok(Answer::Deferred(body)) => body,
             Ok(Answer::Sent) => return,
-            Err(e) => ReplyBody::Frame(frame(&stamped(Envelope::error(
-                reference.as_deref(),
-                &e,
-            )))),
+            Err(e) => ReplyBody::Frame(frame(&stamped(Envelope::error(reference.as_deref(), &e)))),
         };
         out.replies.push(Reply {
             to: reply.clone(),

@@ -3,8 +3,8 @@
 //! what it changes goes into the [`Decision`].
 
 use kfood_protocol::event::Event;
-use kfood_protocol::menu::{checked_line, checked_minutes, checked_name, checked_text};
 use kfood_protocol::menu::normalize_promo_code;
+use kfood_protocol::menu::{checked_line, checked_minutes, checked_name, checked_text};
 use kfood_protocol::messages::{self as m, ActivityKind};
 use kfood_protocol::order::{
     check_transition, order_code, Fulfillment, FulfillmentKind, HistoryEntry, Order, OrderLine,
@@ -169,7 +169,11 @@ pub fn place(
     };
     let coid = coid.to_string();
     let key = (caller.user.id.clone(), coid.clone());
-    if let Some(o) = st.idempotency.get(&key).and_then(|id| st.model.orders.get(id)) {
+    if let Some(o) = st
+        .idempotency
+        .get(&key)
+        .and_then(|id| st.model.orders.get(id))
+    {
         return Ok(json!({ "order": o }));
     }
     let priced = price(st, &req, now)?;
@@ -320,11 +324,10 @@ fn payment_event(order: &Order) -> m::PaymentEvent {
 
 /// The order `id` if `caller` may act on it (a customer only on their own).
 fn order_for<'s>(st: &'s State, caller: &Caller, id: u64) -> Result<&'s Order, ProtocolError> {
-    let o = st
-        .model
-        .orders
-        .get(&id)
-        .ok_or_else(|| ProtocolError::not_found(format!("no order {id}")).with_field("order_id"))?;
+    let o =
+        st.model.orders.get(&id).ok_or_else(|| {
+            ProtocolError::not_found(format!("no order {id}")).with_field("order_id")
+        })?;
     if caller.role() == Role::Customer && o.customer.id != caller.user.id {
         return Err(ProtocolError::forbidden("that order is not yours").with_field("order_id"));
     }

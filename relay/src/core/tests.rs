@@ -26,15 +26,45 @@ const DECLINED_CARD: &str = "4000000000000002";
 /// One request some party sends, in terms the generator can pick.
 #[derive(Debug, Clone)]
 enum Action {
-    Place { who: usize, item: usize, qty: u32, card: Option<bool>, promo: bool },
-    Update { order: usize, status: usize, admin: bool },
-    Prep { order: usize, minutes: u32 },
-    Cancel { order: usize, by_customer: bool },
-    Modify { order: usize, text: usize },
-    SetAvailable { item: usize, available: bool },
-    Upsert { item: usize, price: i64 },
-    Promo { percent: u32, active: bool },
-    Announce { audience: usize },
+    Place {
+        who: usize,
+        item: usize,
+        qty: u32,
+        card: Option<bool>,
+        promo: bool,
+    },
+    Update {
+        order: usize,
+        status: usize,
+        admin: bool,
+    },
+    Prep {
+        order: usize,
+        minutes: u32,
+    },
+    Cancel {
+        order: usize,
+        by_customer: bool,
+    },
+    Modify {
+        order: usize,
+        text: usize,
+    },
+    SetAvailable {
+        item: usize,
+        available: bool,
+    },
+    Upsert {
+        item: usize,
+        price: i64,
+    },
+    Promo {
+        percent: u32,
+        active: bool,
+    },
+    Announce {
+        audience: usize,
+    },
     Tick,
 }
 
@@ -71,7 +101,13 @@ fn request(a: &Action, orders: &[(u64, String)], n: u128) -> Option<(Caller, &'s
     let customers = ["ann", "bob"];
     let pick = |i: usize| orders.get(i % orders.len().max(1)).cloned();
     Some(match a.clone() {
-        Action::Place { who, item, qty, card, promo } => {
+        Action::Place {
+            who,
+            item,
+            qty,
+            card,
+            promo,
+        } => {
             let payment = match card {
                 None => json!({"method": "cash"}),
                 Some(ok) => {
@@ -90,24 +126,52 @@ fn request(a: &Action, orders: &[(u64, String)], n: u128) -> Option<(Caller, &'s
             }
             (caller(customers[who], Role::Customer), "order_place", data)
         }
-        Action::Update { order, status, admin } => {
+        Action::Update {
+            order,
+            status,
+            admin,
+        } => {
             let (id, _) = pick(order)?;
-            let who = if admin { caller("boss", Role::Admin) } else { caller("kim", Role::Crew) };
-            (who, "order_update", json!({"order_id": id, "status": STATUSES[status]}))
+            let who = if admin {
+                caller("boss", Role::Admin)
+            } else {
+                caller("kim", Role::Crew)
+            };
+            (
+                who,
+                "order_update",
+                json!({"order_id": id, "status": STATUSES[status]}),
+            )
         }
         Action::Prep { order, minutes } => {
             let (id, _) = pick(order)?;
-            (caller("kim", Role::Crew), "order_update", json!({"order_id": id, "prep_minutes": minutes}))
+            (
+                caller("kim", Role::Crew),
+                "order_update",
+                json!({"order_id": id, "prep_minutes": minutes}),
+            )
         }
         Action::Cancel { order, by_customer } => {
             let (id, owner) = pick(order)?;
-            let who = if by_customer { caller(&owner, Role::Customer) } else { caller("kim", Role::Crew) };
-            (who, "order_cancel", json!({"order_id": id, "reason": "changed plans"}))
+            let who = if by_customer {
+                caller(&owner, Role::Customer)
+            } else {
+                caller("kim", Role::Crew)
+            };
+            (
+                who,
+                "order_cancel",
+                json!({"order_id": id, "reason": "changed plans"}),
+            )
         }
         Action::Modify { order, text } => {
             let (id, owner) = pick(order)?;
             let text = ["no onions", "extra kimchi"][text];
-            (caller(&owner, Role::Customer), "order_modify", json!({"order_id": id, "instructions": text}))
+            (
+                caller(&owner, Role::Customer),
+                "order_modify",
+                json!({"order_id": id, "instructions": text}),
+            )
         }
         Action::SetAvailable { item, available } => (
             caller("kim", Role::Crew),
@@ -151,7 +215,10 @@ fn write(store: &SledStore, out: &Outcome) {
 
 fn core_over(store: &SledStore, limits: Limits) -> Core {
     let state = log::load(store).expect("load");
-    let auth = Arc::new(Auth::new(Secret::new(&[7u8; 32]).expect("secret"), Default::default()));
+    let auth = Arc::new(Auth::new(
+        Secret::new(&[7u8; 32]).expect("secret"),
+        Default::default(),
+    ));
     Core::new(
         state,
         "test-log".into(),
@@ -199,10 +266,18 @@ fn run(actions: &[Action]) {
         write(&store, &out);
     }
     let live: State = core.state().clone();
-    assert_eq!(log::load(&store).expect("fold"), live, "live vs folded from the log");
+    assert_eq!(
+        log::load(&store).expect("fold"),
+        live,
+        "live vs folded from the log"
+    );
     drop(store);
     let reopened = reopen(dir.path());
-    assert_eq!(log::load(&reopened).expect("fold"), live, "live vs after a restart");
+    assert_eq!(
+        log::load(&reopened).expect("fold"),
+        live,
+        "live vs after a restart"
+    );
 }
 
 /// Opens the store again; sled's background flusher may hold its lock a
