@@ -178,3 +178,74 @@ fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 pub fn lock<T>(l: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     l.lock().unwrap_or_else(|p| p.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kfood_protocol::event::{Event, Visibility};
+    use kfood_protocol::messages::{Announcement, AnnouncementKind, Audience};
+    use kfood_protocol::Party;
+
+    fn conn(hub: &Hub, id: &str, role: Role) -> (ConnEntry, mpsc::Receiver<Outgoing>) {
+        let (tx, rx) = mpsc::channel(8);
+        let entry = ConnEntry {
+            id: hub.next_conn_id(),
+            user: UserRef {
+                id: id.into(),
+                name: id.into(),
+                role,
+            },
+            session: format!("s-{id}"),
+            tx,
+        };
+        hub.register(entry.clone());
+        (entry, rx)
+    }
+
+    fn frame_of(rx: &mut mpsc::Receiver<Outgoing>) -> Option<Arc<str>> {
+        match rx.try_recv() {
+            Ok(Outgoing::Frame(f)) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// A broadcast is serialised once per view and reaches only those its visibility admits.
+    #[test]
+    fn publish_serialises_once_per_view_and_filters() {
+        let hub = Hub::default();
+        let (_, mut kim) = conn(&hub, "kim", Role::Crew);
+        let (_, mut lee) = conn(&hub, "lee", Role::Crew);
+        let (_, mut ann) = conn(&hub, "ann", Role::Customer);
+        let (_, mut boss) = conn(&hub, "boss", Role::Admin);
+        let a = Announcement {
+            id: 1,
+            audience: Audience::Crew,
+            kind: AnnouncementKind::Announcement,
+            text: "line check".into(),
+            expires_at: None,
+            created_at: "2026-01-01T00:00:00Z".into(),
+            by: Party {
+                id: "boss".into(),
+                name: "Boss".into(),
+            },
+        };
+        let e = Logged {
+            seq: 7,
+            at: "2026-01-01T00:00:00Z".into(),
+            sender: None,
+            to: Visibility::Audience {
+                audience: Audience::Crew,
+            },
+            event: Event::Announcement(a),
+        };
+        hub.publish(&e);
+        let (k, l) = (frame_of(&mut kim).unwrap(), frame_of(&mut lee).unwrap());
+        assert!(
+            Arc::ptr_eq(&k, &l),
+            "one serialisation for every crew socket"
+        );
+        assert!(k.contains("\"seq\":7"), "{k}");
+        assert!(frame_of(&mut ann).is_none(), "not for customers");
+        assert!(frame_of(&mut boss).is_none(), "not for admins");
+    }
+}
