@@ -6,6 +6,8 @@
 //! testable with plain data and lets every program share one copy of them.
 //! `client` (feature `client`, on by default) is the connection manager of
 //! DESIGN §11 that all the programs share; the relay builds without it.
+//! `term` (feature `term`, off by default) is what the three terminal
+//! programs share besides: theme, formatting, flags, logging, sign-in.
 
 // Nothing a client sends may panic the relay: no unwrap/expect outside tests.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -24,6 +26,8 @@ pub mod model;
 pub mod order;
 pub mod request;
 pub mod sanitize;
+#[cfg(feature = "term")]
+pub mod term;
 pub mod time;
 
 pub use envelope::{Envelope, Frame, Sender};

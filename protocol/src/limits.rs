@@ -73,3 +73,8 @@ pub const MAX_MINUTES: u32 = 600;
 pub const MAX_ITEM_ID_CHARS: usize = 32;
 /// Promo codes: `[A-Z0-9_-]`, this many characters at most.
 pub const MAX_PROMO_CODE_CHARS: usize = 32;
+/// Station names (DESIGN §13): `[a-z0-9_-]`, this many characters at most.
+pub const MAX_STATION_CHARS: usize = 24;
+/// Characters of a kitchen note (DESIGN §13): one line, short enough to read
+/// on a ticket at a glance.
+pub const MAX_KITCHEN_NOTE_CHARS: usize = 200;

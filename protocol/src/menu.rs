@@ -15,6 +15,31 @@ pub struct MenuItem {
     pub price_cents: i64,
     pub available: bool,
     pub prep_minutes: u32,
+    /// The kitchen station that makes it (DESIGN §13): `grill`, `wok`, ...
+    #[serde(default = "default_station")]
+    pub station: String,
+}
+
+/// The station of an item that names none (DESIGN §13).
+pub const DEFAULT_STATION: &str = "kitchen";
+
+pub fn default_station() -> String {
+    DEFAULT_STATION.to_owned()
+}
+
+/// Stations are `[a-z0-9_-]{1,24}` (DESIGN §13).
+pub fn validate_station(field: &str, s: &str) -> Result<(), ProtocolError> {
+    let ok = (1..=MAX_STATION_CHARS).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(ProtocolError::invalid(
+            field,
+            format!("stations are 1-{MAX_STATION_CHARS} characters of a-z, 0-9, - and _"),
+        ))
+    }
 }
 
 /// `menu_update`'s `item`: every field but `id` optional.
@@ -33,6 +58,8 @@ pub struct MenuItemPatch {
     pub prep_minutes: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub available: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub station: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,6 +185,14 @@ impl MenuItemPatch {
                 self.prep_minutes.ok_or_else(|| need("prep_minutes"))?,
             )?,
             available: self.available.ok_or_else(|| need("available"))?,
+            // A new item may omit its station (DESIGN §13).
+            station: match self.station {
+                Some(st) => {
+                    validate_station("item.station", &st)?;
+                    st
+                }
+                None => default_station(),
+            },
             id: self.id,
         };
         Ok(item)
@@ -183,6 +218,10 @@ impl MenuItemPatch {
         }
         if let Some(v) = self.available {
             out.available = v;
+        }
+        if let Some(v) = &self.station {
+            validate_station("item.station", v)?;
+            out.station = v.clone();
         }
         Ok(out)
     }
@@ -253,6 +292,7 @@ mod tests {
             price_cents: 1200,
             available: true,
             prep_minutes: 12,
+            station: "kitchen".into(),
         }
     }
 
@@ -285,8 +325,30 @@ mod tests {
             price_cents: Some(1200),
             prep_minutes: Some(12),
             available: Some(true),
+            station: None,
         };
         assert_eq!(full.into_new_item().unwrap(), item());
+        let bad = MenuItemPatch {
+            station: Some("Grill!".into()),
+            ..full_patch()
+        };
+        assert_eq!(
+            bad.into_new_item().unwrap_err().field.as_deref(),
+            Some("item.station")
+        );
+    }
+
+    fn full_patch() -> MenuItemPatch {
+        MenuItemPatch {
+            id: "bibimbap".into(),
+            name: Some("Bibimbap".into()),
+            category: Some("Rice".into()),
+            description: Some("Rice with vegetables".into()),
+            price_cents: Some(1200),
+            prep_minutes: Some(12),
+            available: Some(true),
+            station: Some("wok".into()),
+        }
     }
 
     #[test]

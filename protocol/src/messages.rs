@@ -45,6 +45,7 @@ pub mod kind {
     pub const PAYMENT_CONFIRMED: &str = "payment_confirmed";
     pub const PAYMENT_FAILED: &str = "payment_failed";
     pub const PAYMENT_REFUNDED: &str = "payment_refunded";
+    pub const LINE_DONE: &str = "line_done";
 }
 
 // ---------------------------------------------------------------- requests
@@ -142,6 +143,14 @@ pub struct OrderUpdate {
     pub delivery_minutes: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// `line_done` (DESIGN §13): mark line `line` (index from 0) done or not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineDone {
+    pub order_id: u64,
+    pub line: usize,
+    pub done: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -189,6 +189,19 @@ pub struct OrderLine {
     pub unit_price_cents: i64,
     #[serde(default)]
     pub notes: String,
+    /// Copied from the item when the order is placed (DESIGN §13).
+    #[serde(default = "crate::menu::default_station")]
+    pub station: String,
+    /// Who marked the line done at its station, and when (DESIGN §13).
+    #[serde(default)]
+    pub done: Option<LineMark>,
+}
+
+/// A line's done mark: `{at, by}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineMark {
+    pub at: String,
+    pub by: UserRef,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -281,6 +294,80 @@ impl Order {
         }
     }
 
+    /// Sets or clears the done mark of line `line` (DESIGN §13
+    /// `line_done`), by `by` at `now`. Returns whether anything changed: a
+    /// mark the line already has changes nothing (acked, no event).
+    ///
+    /// Allowed while the order is `pending` or `preparing`, else
+    /// `invalid_transition`. A mark adds no history entry; marking a line
+    /// of a pending order also moves it to `preparing` (a history entry by
+    /// who marked); clearing never moves the status. With `auto_ready`, the
+    /// last mark moves the order to `ready` in the same change.
+    pub fn mark_line(
+        &mut self,
+        line: usize,
+        done: bool,
+        by: &UserRef,
+        now: Millis,
+        auto_ready: bool,
+    ) -> Result<bool, ProtocolError> {
+        if line >= self.lines.len() {
+            return Err(ProtocolError::invalid(
+                "line",
+                format!(
+                    "{} has lines 0 to {}",
+                    self.code,
+                    self.lines.len().saturating_sub(1)
+                ),
+            ));
+        }
+        if !matches!(self.status, OrderStatus::Pending | OrderStatus::Preparing) {
+            return Err(ProtocolError::new(
+                ErrorCode::InvalidTransition,
+                format!(
+                    "{} is {}: lines are marked while it is made",
+                    self.code, self.status
+                ),
+            ));
+        }
+        if self.lines[line].done.is_some() == done {
+            return Ok(false);
+        }
+        let at = crate::time::format_ms(now);
+        self.lines[line].done = done.then(|| LineMark {
+            at: at.clone(),
+            by: by.clone(),
+        });
+        let step = |o: &mut Order, to: OrderStatus| {
+            o.status = to;
+            o.push_history(HistoryEntry {
+                status: to,
+                at: at.clone(),
+                by: by.clone(),
+                note: None,
+            });
+        };
+        if done && self.status == OrderStatus::Pending {
+            step(self, OrderStatus::Preparing);
+        }
+        if done && auto_ready && self.lines_done() == self.lines.len() {
+            step(self, OrderStatus::Ready);
+        }
+        self.updated_at = at;
+        self.eta = self.compute_eta();
+        Ok(true)
+    }
+
+    /// Lines marked done (DESIGN §13): "2 of 3 items done".
+    pub fn lines_done(&self) -> usize {
+        self.lines.iter().filter(|l| l.done.is_some()).count()
+    }
+
+    /// Whether every line is marked done: the expo's `ALL DONE`.
+    pub fn all_done(&self) -> bool {
+        !self.lines.is_empty() && self.lines_done() == self.lines.len()
+    }
+
     /// Open and past its ETA. A pickup order that is ready waits for its
     /// customer, not the kitchen, so it is never late.
     pub fn is_late(&self, now_ms: Millis) -> bool {
@@ -334,6 +421,8 @@ pub(crate) mod tests_support {
                 qty: 1,
                 unit_price_cents: 1350,
                 notes: String::new(),
+                station: "grill".into(),
+                done: None,
             }],
             instructions: String::new(),
             fulfillment: Fulfillment {
@@ -503,6 +592,50 @@ mod tests {
         assert_eq!(o.compute_eta(), ready_eta);
         step(&mut o, Preparing, t0 + 300_000);
         assert_eq!(o.entered_ms(), t0 + 60_000);
+    }
+
+    /// Every `line_done` rule of DESIGN §13.
+    #[test]
+    fn line_marks() {
+        let cook = UserRef {
+            id: "kim".into(),
+            name: "Kim".into(),
+            role: Role::Crew,
+        };
+        let mut o = tests_support::order(1, "ann");
+        let mut drink = o.lines[0].clone();
+        drink.station = "drinks".into();
+        o.lines.push(drink);
+        let e = o.mark_line(2, true, &cook, NOW, false).unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (ErrorCode::Invalid, Some("line"))
+        );
+        // A mark on a pending order starts it, with a history entry by the cook.
+        assert_eq!(o.mark_line(0, true, &cook, NOW, false), Ok(true));
+        assert_eq!(o.status, Preparing);
+        assert_eq!(
+            o.history.last().map(|h| (h.status, h.by.id.as_str())),
+            Some((Preparing, "kim"))
+        );
+        let entries = o.history.len();
+        // A repeat changes nothing; undo is allowed and never moves the status.
+        assert_eq!(o.mark_line(0, true, &cook, NOW, false), Ok(false));
+        assert_eq!(o.mark_line(0, false, &cook, NOW, false), Ok(true));
+        assert_eq!(
+            (o.status, o.history.len(), o.lines_done()),
+            (Preparing, entries, 0)
+        );
+        // All done stays preparing for the expo, unless auto-ready.
+        o.mark_line(0, true, &cook, NOW, false).unwrap();
+        o.mark_line(1, true, &cook, NOW, false).unwrap();
+        assert!(o.all_done());
+        assert_eq!(o.status, Preparing);
+        o.mark_line(1, false, &cook, NOW, true).unwrap();
+        o.mark_line(1, true, &cook, NOW, true).unwrap();
+        assert_eq!(o.status, Ready);
+        let e = o.mark_line(1, false, &cook, NOW, false).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidTransition);
     }
 
     /// History keeps at most 100 entries, the placed one first.

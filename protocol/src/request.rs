@@ -28,6 +28,7 @@ pub enum Request {
     OrderModify(m::OrderModify),
     OrderCancel(m::OrderCancel),
     OrderUpdate(m::OrderUpdate),
+    LineDone(m::LineDone),
     MenuUpdate(m::MenuUpdate),
     Announce(m::Announce),
     PromoUpsert(m::PromoUpsert),
@@ -50,6 +51,7 @@ impl Request {
             Request::OrderModify(_) => kind::ORDER_MODIFY,
             Request::OrderCancel(_) => kind::ORDER_CANCEL,
             Request::OrderUpdate(_) => kind::ORDER_UPDATE,
+            Request::LineDone(_) => kind::LINE_DONE,
             Request::MenuUpdate(_) => kind::MENU_UPDATE,
             Request::Announce(_) => kind::ANNOUNCE,
             Request::PromoUpsert(_) => kind::PROMO_UPSERT,
@@ -73,7 +75,7 @@ impl Request {
             Request::OrderQuote(_) | Request::OrderPlace(_) | Request::OrderModify(_) => {
                 role == Role::Customer
             }
-            Request::OrderUpdate(_) => role.is_staff(),
+            Request::OrderUpdate(_) | Request::LineDone(_) => role.is_staff(),
             // Crew may only mark items available or not (86).
             Request::MenuUpdate(u) => {
                 role == Role::Admin || (role == Role::Crew && u.op == MenuOp::SetAvailable)
@@ -111,6 +113,7 @@ impl Request {
             kind::ORDER_MODIFY => Request::OrderModify(env.parse_data()?),
             kind::ORDER_CANCEL => Request::OrderCancel(env.parse_data()?),
             kind::ORDER_UPDATE => Request::OrderUpdate(env.parse_data()?),
+            kind::LINE_DONE => Request::LineDone(env.parse_data()?),
             kind::MENU_UPDATE => Request::MenuUpdate(env.parse_data()?),
             kind::ANNOUNCE => Request::Announce(env.parse_data()?),
             kind::PROMO_UPSERT => Request::PromoUpsert(env.parse_data()?),
@@ -143,6 +146,7 @@ impl Request {
             Request::OrderModify(d) => v(d),
             Request::OrderCancel(d) => v(d),
             Request::OrderUpdate(d) => v(d),
+            Request::LineDone(d) => v(d),
             Request::MenuUpdate(d) => v(d),
             Request::Announce(d) => v(d),
             Request::PromoUpsert(d) => v(d),

@@ -76,6 +76,14 @@ fn hotteok() -> Value {
     })
 }
 
+/// `hotteok()` as the relay keeps it: an item that names no station is the
+/// kitchen's (DESIGN §13).
+fn hotteok_stored() -> Value {
+    let mut v = hotteok();
+    v["station"] = json!("kitchen");
+    v
+}
+
 /// An admin's upsert of a new id with every field adds the item in its category; everyone gets menu_update with the whole item and can order it.
 #[tokio::test]
 async fn upsert_adds_a_new_item_for_everyone() {
@@ -87,10 +95,10 @@ async fn upsert_adds_a_new_item_for_everyone() {
     let ack = boss
         .ok("menu_update", json!({"op": "upsert", "item": hotteok()}))
         .await;
-    assert_eq!(ack["item"], hotteok());
+    assert_eq!(ack["item"], hotteok_stored());
     for c in [&mut ann, &mut kim, &mut boss] {
         let e = c.next_of("menu_update").await;
-        assert_eq!(e["data"], json!({"op": "upsert", "item": hotteok()}));
+        assert_eq!(e["data"], json!({"op": "upsert", "item": hotteok_stored()}));
         assert!(e["seq"].as_u64().is_some());
     }
     let ids = menu_ids(&relay).await;

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use kfood_protocol::client::ConnState;
 use kfood_protocol::menu::{MenuItem, MenuOp, Promo};
 use kfood_protocol::messages::{
     kind, Activity, ActivityKind, Announcement, MenuUpdated, MetricsSample, OrderEvent,
@@ -94,38 +95,6 @@ impl Screen {
     }
 }
 
-/// The connection as the status bar shows it (DESIGN §11).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Conn {
-    Connecting,
-    Live { rtt_ms: Option<u64> },
-    Reconnecting { attempt: u32, retry_in_ms: u64 },
-    Polling,
-    Offline { reason: String },
-    AuthExpired,
-}
-
-impl Conn {
-    pub fn is_live(&self) -> bool {
-        matches!(self, Conn::Live { .. } | Conn::Polling)
-    }
-
-    pub fn label(&self) -> String {
-        match self {
-            Conn::Connecting => "connecting".into(),
-            Conn::Live { rtt_ms: Some(r) } => format!("live {r} ms"),
-            Conn::Live { rtt_ms: None } => "live".into(),
-            Conn::Reconnecting {
-                attempt,
-                retry_in_ms,
-            } => format!("reconnecting #{attempt} in {}s", retry_in_ms.div_ceil(1000)),
-            Conn::Polling => "polling".into(),
-            Conn::Offline { .. } => "offline".into(),
-            Conn::AuthExpired => "login expired".into(),
-        }
-    }
-}
-
 /// Why the relay refused a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestError {
@@ -162,7 +131,7 @@ impl RequestError {
 pub enum AppEvent {
     /// An event from the relay (snapshot, order_*, metrics, …).
     Net(Envelope),
-    Conn(Conn),
+    Conn(ConnState),
     /// Who the relay says we are.
     Welcome(UserRef),
     /// The relay's answer to the request with this id.
@@ -367,7 +336,7 @@ pub struct App {
     pub screen: Screen,
     pub overlay: Overlay,
     pub quit: bool,
-    pub conn: Conn,
+    pub conn: ConnState,
     pub user: Option<UserRef>,
 
     pub menu: Vec<MenuItem>,
@@ -421,7 +390,7 @@ impl App {
             screen: Screen::Dashboard,
             overlay: Overlay::None,
             quit: false,
-            conn: Conn::Connecting,
+            conn: ConnState::Connecting,
             user: None,
             menu: Vec::new(),
             orders: BTreeMap::new(),
@@ -469,7 +438,7 @@ impl App {
 
     pub fn tick(&mut self, now_ms: Millis) {
         self.now_ms = now_ms;
-        if self.users_stale && self.screen == Screen::Users && self.conn.is_live() {
+        if self.users_stale && self.screen == Screen::Users && self.conn.is_connected() {
             self.refresh_users(false);
         }
         if self
@@ -715,10 +684,10 @@ impl App {
     fn go(&mut self, s: Screen) {
         self.screen = s;
         self.overlay = Overlay::None;
-        if s == Screen::Users && self.conn.is_live() {
+        if s == Screen::Users && self.conn.is_connected() {
             self.refresh_users(false);
         }
-        if s == Screen::Activity && self.activity.is_empty() && self.conn.is_live() {
+        if s == Screen::Activity && self.activity.is_empty() && self.conn.is_connected() {
             self.query_activity(false);
         }
     }
@@ -767,7 +736,12 @@ impl App {
                     .clamp(0, n.saturating_sub(1) as isize) as usize;
                 self.activity_sel = j;
                 // Scrolling to the end of what is loaded fetches older entries.
-                if n > 0 && j + 1 >= n && delta > 0 && !self.activity_done && self.conn.is_live() {
+                if n > 0
+                    && j + 1 >= n
+                    && delta > 0
+                    && !self.activity_done
+                    && self.conn.is_connected()
+                {
                     self.query_activity(true);
                 }
             }
@@ -849,7 +823,7 @@ impl App {
     }
 
     fn refresh(&mut self) {
-        if !self.conn.is_live() {
+        if !self.conn.is_connected() {
             self.complain("not connected: nothing to refresh");
             return;
         }
@@ -1200,19 +1174,22 @@ impl App {
         }
     }
 
-    fn on_conn(&mut self, c: Conn) {
-        let was_live = self.conn.is_live();
+    fn on_conn(&mut self, c: ConnState) {
+        let was_live = self.conn.is_connected();
         self.conn = c;
-        if self.conn.is_live() && !was_live {
+        if self.conn.is_connected() && !was_live {
             self.refresh_users(true);
             // Entries streamed while we were away are fetched again; ids dedupe.
             self.query_activity(false);
         }
-        if let Conn::Offline { reason } = &self.conn {
-            let why = format!("offline: {}", clean(reason));
-            self.complain(why);
+        match self.conn {
+            ConnState::Offline => {
+                self.complain("offline: the relay cannot be reached; still trying")
+            }
+            ConnState::Closed => self.complain("offline: the connection is closed"),
+            _ => {}
         }
-        if self.conn == Conn::AuthExpired {
+        if self.conn == ConnState::AuthExpired {
             self.complain("the relay refused the login: restart with a fresh token or --user");
         }
     }
@@ -1286,7 +1263,7 @@ impl App {
                         ActivityKind::Connect | ActivityKind::Disconnect | ActivityKind::Login
                     );
                     self.add_activity(vec![a], false);
-                    if people && self.screen == Screen::Users && self.conn.is_live() {
+                    if people && self.screen == Screen::Users && self.conn.is_connected() {
                         self.refresh_users(false);
                     }
                 }
@@ -1641,19 +1618,8 @@ pub fn clean(s: &str) -> String {
     kfood_protocol::sanitize::clean_line(s)
 }
 
-/// `$13.50`, `-$1.35`, `$4,445.50`.
-pub fn money(cents: i64) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let c = cents.unsigned_abs();
-    let digits: Vec<char> = (c / 100).to_string().chars().collect();
-    let groups: Vec<String> = digits
-        .rchunks(3)
-        .rev()
-        .map(|g| g.iter().collect())
-        .collect();
-    let grouped = groups.join(",");
-    format!("{sign}${grouped}.{:02}", c % 100)
-}
+/// `$1,234.50`: the one money format of the three programs.
+pub use kfood_protocol::term::fmt::money;
 
 fn item_form(
     kind: FormKind,

@@ -1,10 +1,9 @@
 //! Command-line flags (DESIGN §12), the relay's two addresses, and the
 //! expiry shorthand (`30m`, `2h`, `1d`) the announcement and promo forms share.
 
-use std::path::PathBuf;
-
 use clap::{Parser, Subcommand, ValueEnum};
 use kfood_protocol::messages::{AnnouncementKind, Audience};
+use kfood_protocol::term::CommonArgs;
 use kfood_protocol::time::Millis;
 
 /// Watch and steer the whole restaurant from a shell: live dashboard and
@@ -13,30 +12,8 @@ use kfood_protocol::time::Millis;
 #[derive(Debug, Clone, Parser)]
 #[command(name = "kfood-admin", version)]
 pub struct Cli {
-    /// The relay: ws://HOST:PORT (wss:// with TLS); /ws is added when missing.
-    #[arg(
-        long,
-        env = "KFOOD_RELAY",
-        default_value = "ws://127.0.0.1:8080",
-        global = true
-    )]
-    pub relay: String,
-
-    /// Log in as this user; the password is asked for (or read from KFOOD_PASSWORD).
-    #[arg(long, value_name = "NAME", global = true)]
-    pub user: Option<String>,
-
-    /// Connect with this token instead of logging in.
-    #[arg(long, env = "KFOOD_TOKEN", hide_env_values = true, global = true)]
-    pub token: Option<String>,
-
-    /// Write the program's log here (never onto the screen).
-    #[arg(long, value_name = "FILE", global = true)]
-    pub log: Option<PathBuf>,
-
-    /// Draw with plain ASCII for terminals without box-drawing glyphs.
-    #[arg(long, global = true)]
-    pub ascii: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -184,7 +161,7 @@ mod tests {
         let b = Cli::try_parse_from(["kfood-admin", "status", "--json", "--relay", "ws://x:1"])
             .unwrap();
         for cli in [a, b] {
-            assert_eq!(cli.relay, "ws://x:1");
+            assert_eq!(cli.common.relay, "ws://x:1");
             assert!(matches!(cli.command, Some(Command::Status { json: true })));
         }
         let c = Cli::try_parse_from([
@@ -197,7 +174,7 @@ mod tests {
             "t",
         ])
         .unwrap();
-        assert_eq!(c.token.as_deref(), Some("t"));
+        assert_eq!(c.common.token.as_deref(), Some("t"));
         match c.command {
             Some(Command::Announce {
                 audience,
@@ -213,7 +190,26 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let d = Cli::try_parse_from(["kfood-admin", "--ascii"]).unwrap();
-        assert!(d.ascii && d.command.is_none());
+        assert!(d.common.ascii && d.command.is_none());
+    }
+
+    /// `--ca-cert`, `--log FILE` and `--cache-ttl` exist here too, before or after a subcommand.
+    #[test]
+    fn common_flags() {
+        let c = Cli::try_parse_from([
+            "kfood-admin",
+            "--ca-cert",
+            "ca.pem",
+            "status",
+            "--log",
+            "a.log",
+            "--cache-ttl",
+            "1m",
+        ])
+        .unwrap();
+        assert_eq!(c.common.ca_cert.as_deref(), Some("ca.pem".as_ref()));
+        assert_eq!(c.common.log.as_deref(), Some("a.log".as_ref()));
+        assert_eq!(c.common.cache_ttl, std::time::Duration::from_secs(60));
     }
 
     #[test]

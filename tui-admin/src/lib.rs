@@ -8,7 +8,6 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod app;
-pub mod auth;
 pub mod charts;
 pub mod cli;
 pub mod form;
@@ -18,30 +17,20 @@ pub mod oneshot;
 pub mod tui;
 pub mod ui;
 
-use cli::{Cli, Command, Endpoints};
+use cli::{Cli, Command};
 
 /// Runs what the command line asks for; returns the exit status.
 pub async fn run(cli: Cli, offset: time::UtcOffset) -> anyhow::Result<i32> {
-    let endpoints = Endpoints::parse(&cli.relay)?;
     match cli.command.clone() {
-        Some(Command::Status { json }) => {
-            Ok(oneshot::status(&endpoints, cli.token.as_deref(), cli.user.as_deref(), json).await)
-        }
+        Some(Command::Status { json }) => Ok(oneshot::status(&cli.common, json).await),
         Some(Command::Announce {
             audience,
             kind,
             expires_at,
             text,
-        }) => Ok(oneshot::announce(
-            &endpoints,
-            cli.token.as_deref(),
-            cli.user.as_deref(),
-            audience.into(),
-            kind.into(),
-            text,
-            expires_at,
-        )
-        .await),
-        None => tui::run(&cli, endpoints, offset).await,
+        }) => Ok(
+            oneshot::announce(&cli.common, audience.into(), kind.into(), text, expires_at).await,
+        ),
+        None => tui::run(&cli, offset).await,
     }
 }

@@ -3,48 +3,24 @@
 //! [`NetCmd`]s into its requests. Reconnects, resume from the last seq,
 //! heartbeats and the polling fallback are the manager's.
 
-use kfood_protocol::client::{
-    Client, ClientConfig, ClientError, ClientEvent, ClientHandle, ConnState, Credentials,
-};
-use kfood_protocol::{Envelope, Role};
-use tokio::sync::mpsc;
+use kfood_protocol::client::{CachedState, ClientError, ClientEvent, ClientHandle, ConnState};
+use kfood_protocol::messages::{kind, Snapshot};
+use kfood_protocol::Envelope;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{AppEvent, Conn, NetCmd, RequestError};
-use crate::cli::Endpoints;
+use crate::app::{AppEvent, NetCmd, RequestError};
 
-/// Starts the connection manager and relays between it and the program
-/// until `shutdown`.
+/// Relays between the connection manager and the program until `shutdown`.
 pub async fn run(
-    endpoints: Endpoints,
-    credentials: Credentials,
+    client: ClientHandle,
+    mut events: mpsc::Receiver<ClientEvent>,
+    mut state: watch::Receiver<ConnState>,
     tx: mpsc::Sender<AppEvent>,
     mut cmds: mpsc::Receiver<NetCmd>,
     shutdown: CancellationToken,
 ) {
-    let config = match ClientConfig::new(&endpoints.ws, credentials, Role::Admin) {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = tx
-                .send(AppEvent::Conn(Conn::Offline {
-                    reason: e.to_string(),
-                }))
-                .await;
-            return;
-        }
-    };
-    let (client, mut events, mut state) = match Client::connect(config) {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = tx
-                .send(AppEvent::Conn(Conn::Offline {
-                    reason: e.to_string(),
-                }))
-                .await;
-            return;
-        }
-    };
-    let first = conn_of(&state.borrow_and_update());
+    let first = state.borrow_and_update().clone();
     let _ = tx.send(AppEvent::Conn(first)).await;
     let mut events_open = true;
     loop {
@@ -62,10 +38,10 @@ pub async fn run(
             },
             changed = state.changed() => {
                 if changed.is_err() {
-                    let _ = tx.send(AppEvent::Conn(Conn::Offline { reason: "the connection manager stopped".into() })).await;
+                    let _ = tx.send(AppEvent::Conn(ConnState::Closed)).await;
                     break;
                 }
-                let c = conn_of(&state.borrow_and_update());
+                let c = state.borrow_and_update().clone();
                 if tx.send(AppEvent::Conn(c)).await.is_err() {
                     break;
                 }
@@ -133,28 +109,6 @@ pub fn request_error(e: &ClientError) -> RequestError {
     }
 }
 
-pub fn conn_of(s: &ConnState) -> Conn {
-    match s {
-        ConnState::Connecting => Conn::Connecting,
-        ConnState::Live { rtt_ms } => Conn::Live { rtt_ms: *rtt_ms },
-        ConnState::Reconnecting {
-            attempt,
-            next_try_in_ms,
-        } => Conn::Reconnecting {
-            attempt: *attempt,
-            retry_in_ms: *next_try_in_ms,
-        },
-        ConnState::Polling => Conn::Polling,
-        ConnState::Offline => Conn::Offline {
-            reason: "the relay cannot be reached; still trying".into(),
-        },
-        ConnState::AuthExpired => Conn::AuthExpired,
-        ConnState::Closed => Conn::Offline {
-            reason: "the connection is closed".into(),
-        },
-    }
-}
-
 /// What a manager event means for the program, if anything.
 pub fn app_event(ev: ClientEvent) -> Option<AppEvent> {
     match ev {
@@ -163,9 +117,28 @@ pub fn app_event(ev: ClientEvent) -> Option<AppEvent> {
             Some(AppEvent::Net(env))
         }
         ClientEvent::Error(e) => Some(AppEvent::Net(Envelope::error(None, &e))),
-        // The admin keeps no cache: it starts from the relay's snapshot.
-        ClientEvent::Cached(_) | ClientEvent::Synced { .. } => None,
+        // What the cache held at start is drawn as a snapshot until the
+        // relay's own replaces it; the status bar says `stale` meanwhile.
+        ClientEvent::Cached(c) => Some(AppEvent::Net(cached_snapshot(c))),
+        ClientEvent::Synced { .. } => None,
     }
+}
+
+/// The cache's orders and menu as a `snapshot` the program already applies.
+pub fn cached_snapshot(c: CachedState) -> Envelope {
+    let snap = Snapshot {
+        menu: c.entry.model.menu,
+        orders: c.entry.model.orders.into_values().collect(),
+        announcements: Vec::new(),
+        head_seq: c.entry.last_seq.unwrap_or(0),
+        reset: false,
+        alerts: None,
+        promos: None,
+    };
+    Envelope::new(
+        kind::SNAPSHOT,
+        serde_json::to_value(snap).unwrap_or_default(),
+    )
 }
 
 #[cfg(test)]
@@ -173,23 +146,23 @@ mod tests {
     use super::*;
     use kfood_protocol::{ErrorCode, ProtocolError};
 
+    /// A cached board reaches the program as a snapshot with its orders and menu.
     #[test]
-    fn states_map_to_the_status_bar() {
-        assert_eq!(
-            conn_of(&ConnState::Live { rtt_ms: Some(4) }).label(),
-            "live 4 ms"
-        );
-        assert_eq!(
-            conn_of(&ConnState::Reconnecting {
-                attempt: 2,
-                next_try_in_ms: 900
-            })
-            .label(),
-            "reconnecting #2 in 1s"
-        );
-        assert_eq!(conn_of(&ConnState::Polling).label(), "polling");
-        assert_eq!(conn_of(&ConnState::Offline).label(), "offline");
-        assert_eq!(conn_of(&ConnState::AuthExpired).label(), "login expired");
+    fn the_cache_is_drawn_as_a_snapshot() {
+        let mut entry = kfood_protocol::client::CacheEntry::new("ws://h/ws", "boss");
+        entry.last_seq = Some(7);
+        let ev = app_event(ClientEvent::Cached(CachedState {
+            entry,
+            stale: true,
+            age_ms: 600_000,
+        }));
+        let Some(AppEvent::Net(env)) = ev else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(env.kind, kind::SNAPSHOT);
+        let s: Snapshot = env.parse_data().unwrap();
+        assert_eq!(s.head_seq, 7);
+        assert!(s.alerts.is_none() && s.promos.is_none(), "kept as they are");
     }
 
     #[test]

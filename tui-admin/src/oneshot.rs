@@ -1,25 +1,26 @@
 //! The non-interactive commands for shells and scripts: `kfood-admin status`
 //! prints the dashboard figures once, `kfood-admin announce` sends one
-//! announcement. Each makes one attempt over one socket and exits.
+//! announcement. Each signs in, opens one connection through the shared
+//! connection manager (with `--ca-cert`), gives it a deadline, and exits.
 
 use std::time::Duration;
 
 use anyhow::anyhow;
-use futures_util::{SinkExt, StreamExt};
-use kfood_protocol::envelope::split_frame;
+use kfood_protocol::client::{
+    Client, ClientConfig, ClientError, ClientEvent, ClientHandle, ConnState,
+};
 use kfood_protocol::messages::{
     kind, Announce, Announcement, AnnouncementKind, Audience, Authenticated, MetricsSample,
     Severity, Snapshot, SystemAlert,
 };
-use kfood_protocol::{Envelope, Role};
+use kfood_protocol::term::{self, CommonArgs, Program, SignInError};
+use kfood_protocol::Envelope;
 use serde::Serialize;
 use serde_json::{json, Value};
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::app::{audience_label, money};
-use crate::auth::{self, LoginError};
-use crate::cli::Endpoints;
 use crate::ui::{bytes, num, uptime};
 
 /// `status` gives up after this long: one attempt, then a verdict.
@@ -56,119 +57,106 @@ impl Failure {
     }
 }
 
-impl From<LoginError> for Failure {
-    fn from(e: LoginError) -> Failure {
-        match e {
-            LoginError::Unreachable(e) | LoginError::Refused(e) => Failure::Unreachable(e),
-        }
+impl From<SignInError> for Failure {
+    fn from(e: SignInError) -> Failure {
+        Failure::Unreachable(anyhow!(e))
     }
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// One authenticated socket and the messages read past `authenticated`.
+/// One authenticated connection and what it has handed over so far.
 struct Session {
-    ws: Ws,
+    client: ClientHandle,
+    events: mpsc::Receiver<ClientEvent>,
+    state: watch::Receiver<ConnState>,
     welcome: Authenticated,
-    inbox: std::collections::VecDeque<Envelope>,
+    relay: String,
     deadline: Instant,
 }
 
 impl Session {
-    async fn open(
-        endpoints: &Endpoints,
-        token: &str,
-        deadline: Instant,
-    ) -> Result<Session, Failure> {
-        let unreachable = |e: anyhow::Error| Failure::Unreachable(e);
-        let (ws, _) =
-            tokio::time::timeout_at(deadline, tokio_tungstenite::connect_async(&endpoints.ws))
-                .await
-                .map_err(|_| unreachable(anyhow!("no answer from {} in time", endpoints.ws)))?
-                .map_err(|e| {
-                    unreachable(anyhow!("cannot reach the relay at {}: {e}", endpoints.ws))
-                })?;
+    /// Signs in, connects, and waits for the relay's welcome.
+    async fn open(args: &CommonArgs, deadline: Instant) -> Result<Session, Failure> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let login = term::sign_in(args, Program::Admin, None, left).await?;
+        // The token from the sign-in: one login, and nothing retried after a refusal.
+        let creds = kfood_protocol::client::Credentials::Token(login.token.clone());
+        let mut config = ClientConfig::for_relay(login.relay.clone(), creds, login.role);
+        config.ca_cert = args.ca_cert.clone();
+        config.connect_timeout = left;
+        let (client, events, state) =
+            Client::connect(config).map_err(|e| Failure::Unreachable(anyhow!(e)))?;
         let mut s = Session {
-            ws,
+            client,
+            events,
+            state,
             welcome: Authenticated {
-                user: kfood_protocol::UserRef {
+                user: login.user.unwrap_or_else(|| kfood_protocol::UserRef {
                     id: String::new(),
                     name: String::new(),
-                    role: Role::Admin,
-                },
+                    role: login.role,
+                }),
                 session: String::new(),
                 heartbeat_ms: 0,
                 head_seq: 0,
                 log_id: String::new(),
                 tz: String::new(),
             },
-            inbox: Default::default(),
+            relay: login.relay.ws.clone(),
             deadline,
         };
-        let auth = json!({"type": kind::AUTHENTICATION, "userType": "admin", "token": token});
-        s.ws.send(Message::text(auth.to_string()))
-            .await
-            .map_err(|e| unreachable(anyhow!("the relay closed the socket: {e}")))?;
-        let first = s.next().await?;
-        match first.kind.as_str() {
-            kind::AUTHENTICATED => {
-                s.welcome = first.parse_data().map_err(|e| {
-                    unreachable(anyhow!("the relay's welcome is not understood: {e}"))
-                })?;
-                Ok(s)
-            }
-            kind::ERROR => {
-                let e = crate::app::RequestError::from_data(&first.data);
-                Err(unreachable(anyhow!(
-                    "the relay refused the credentials: {}",
-                    e.text()
-                )))
-            }
-            other => Err(unreachable(anyhow!(
-                "the relay answered the login with `{}`",
-                crate::app::clean(other)
-            ))),
-        }
-    }
-
-    /// The next message, batches split; fails at the deadline or on close.
-    async fn next(&mut self) -> Result<Envelope, Failure> {
         loop {
-            if let Some(e) = self.inbox.pop_front() {
-                return Ok(e);
-            }
-            let msg = tokio::time::timeout_at(self.deadline, self.ws.next())
-                .await
-                .map_err(|_| Failure::Unreachable(anyhow!("the relay did not answer in time")))?;
-            match msg {
-                Some(Ok(Message::Text(t))) => match split_frame(&t) {
-                    Ok(v) => self.inbox.extend(v),
-                    Err(e) => tracing::warn!(cause = %e, "unreadable frame from the relay"),
-                },
-                Some(Ok(Message::Close(f))) => {
-                    let why = f
-                        .map(|f| format!("{} {}", u16::from(f.code), f.reason))
-                        .unwrap_or_else(|| "without a reason".into());
-                    return Err(Failure::Unreachable(anyhow!(
-                        "the relay closed the connection ({why})"
-                    )));
-                }
-                Some(Ok(_)) => {}
-                Some(Err(e)) => {
-                    return Err(Failure::Unreachable(anyhow!("the connection broke: {e}")))
-                }
-                None => {
-                    return Err(Failure::Unreachable(anyhow!(
-                        "the relay closed the connection"
-                    )))
-                }
+            if let ClientEvent::Welcome(w) = s.next().await? {
+                s.welcome = w;
+                return Ok(s);
             }
         }
     }
 
-    async fn close(mut self) {
-        let _ = tokio::time::timeout(Duration::from_millis(500), self.ws.close(None)).await;
+    /// The next event from the relay; fails at the deadline, or when the
+    /// relay refuses the credentials.
+    async fn next(&mut self) -> Result<ClientEvent, Failure> {
+        let relay = self.relay.clone();
+        let deadline = self.deadline;
+        let wait = async {
+            loop {
+                tokio::select! {
+                    ev = self.events.recv() => {
+                        return ev.ok_or_else(|| anyhow!("the connection to {relay} ended"));
+                    }
+                    changed = self.state.changed() => {
+                        if changed.is_err() {
+                            return Err(anyhow!("the connection to {relay} ended"));
+                        }
+                        match *self.state.borrow_and_update() {
+                            ConnState::AuthExpired => {
+                                return Err(anyhow!("the relay refused the credentials"));
+                            }
+                            // One attempt: the manager would retry, a script wants a verdict.
+                            ConnState::Reconnecting { .. } | ConnState::Offline | ConnState::Closed => {
+                                return Err(anyhow!("cannot reach the relay at {relay}"));
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        };
+        tokio::time::timeout_at(deadline, wait)
+            .await
+            .map_err(|_| {
+                let state = self.state.borrow().clone();
+                Failure::Unreachable(if state.is_connected() {
+                    anyhow!("the relay at {relay} did not answer in time")
+                } else {
+                    let state = term::status::conn_text(&state);
+                    anyhow!("cannot reach the relay at {relay} in time ({state})")
+                })
+            })?
+            .map_err(Failure::Unreachable)
+    }
+
+    async fn close(self) {
+        let _ = tokio::time::timeout(Duration::from_millis(500), self.client.close()).await;
     }
 }
 
@@ -273,19 +261,16 @@ pub fn count_alerts(alerts: &[SystemAlert]) -> AlertCounts {
 }
 
 /// Connects, reads the snapshot and the first `metrics` sample.
-pub async fn fetch_status(
-    endpoints: &Endpoints,
-    token: Option<&str>,
-    user: Option<&str>,
-) -> Result<Status, Failure> {
+pub async fn fetch_status(args: &CommonArgs) -> Result<Status, Failure> {
     let deadline = Instant::now() + STATUS_TIMEOUT;
-    let left = deadline.saturating_duration_since(Instant::now());
-    let token = auth::token_from(token, user, &endpoints.http, left).await?;
-    let mut s = Session::open(endpoints, &token, deadline).await?;
+    let mut s = Session::open(args, deadline).await?;
     let mut alerts: Option<Vec<SystemAlert>> = None;
     let mut metrics: Option<MetricsSample> = None;
     while alerts.is_none() || metrics.is_none() {
-        let env = s.next().await?;
+        let env = match s.next().await? {
+            ClientEvent::Snapshot(env) | ClientEvent::Event(env) | ClientEvent::Notice(env) => env,
+            _ => continue,
+        };
         match env.kind.as_str() {
             kind::SNAPSHOT => {
                 let snap: Snapshot = env.parse_data().map_err(|e| {
@@ -312,12 +297,13 @@ pub async fn fetch_status(
         }
     }
     let welcome = s.welcome.clone();
+    let relay = s.relay.clone();
     s.close().await;
     let mut alerts: Vec<SystemAlert> = alerts.unwrap_or_default();
     alerts.retain(|a| !a.resolved);
     alerts.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.id.cmp(&a.id)));
     Ok(Status {
-        relay: endpoints.ws.clone(),
+        relay,
         user: welcome.user,
         head_seq: welcome.head_seq,
         metrics: metrics.unwrap_or_default(),
@@ -327,13 +313,8 @@ pub async fn fetch_status(
 }
 
 /// `kfood-admin status [--json]`: prints and returns the exit status.
-pub async fn status(
-    endpoints: &Endpoints,
-    token: Option<&str>,
-    user: Option<&str>,
-    as_json: bool,
-) -> i32 {
-    match fetch_status(endpoints, token, user).await {
+pub async fn status(args: &CommonArgs, as_json: bool) -> i32 {
+    match fetch_status(args).await {
         Ok(s) => {
             if as_json {
                 println!(
@@ -347,7 +328,7 @@ pub async fn status(
         }
         Err(f) => {
             if as_json {
-                println!("{}", json!({"relay": endpoints.ws, "error": f.message()}));
+                println!("{}", json!({"relay": args.relay, "error": f.message()}));
             }
             eprintln!("kfood-admin: {}", f.message());
             EXIT_UNREACHABLE
@@ -356,50 +337,38 @@ pub async fn status(
 }
 
 /// Sends one announcement and waits for the relay to store it.
-pub async fn send_announcement(
-    endpoints: &Endpoints,
-    token: Option<&str>,
-    user: Option<&str>,
-    req: Announce,
-) -> Result<Announcement, Failure> {
+pub async fn send_announcement(args: &CommonArgs, req: Announce) -> Result<Announcement, Failure> {
     let deadline = Instant::now() + ANNOUNCE_TIMEOUT;
-    let left = deadline.saturating_duration_since(Instant::now());
-    let token = auth::token_from(token, user, &endpoints.http, left).await?;
-    let mut s = Session::open(endpoints, &token, deadline).await?;
-    let id = format!("announce-{}", uuid::Uuid::new_v4());
+    let s = Session::open(args, deadline).await?;
     let data = serde_json::to_value(&req).unwrap_or(Value::Null);
-    let env = Envelope::new(kind::ANNOUNCE, data).with_id(id.clone());
-    s.ws.send(Message::text(env.to_json()))
-        .await
-        .map_err(|e| Failure::Unreachable(anyhow!("the relay closed the socket: {e}")))?;
-    loop {
-        let reply = s.next().await?;
-        if reply.reference() != Some(id.as_str()) {
-            continue;
-        }
-        let result = if reply.kind == kind::ACK {
-            reply
-                .data
-                .get("announcement")
-                .and_then(|a| serde_json::from_value::<Announcement>(a.clone()).ok())
-                .ok_or_else(|| Failure::Refused(anyhow!("the relay's ack carries no announcement")))
-        } else {
-            let e = crate::app::RequestError::from_data(&reply.data);
+    let reply = tokio::time::timeout_at(deadline, s.client.request(kind::ANNOUNCE, data)).await;
+    let result = match reply {
+        Err(_) => Err(Failure::Unreachable(anyhow!(
+            "the relay did not store the announcement in time"
+        ))),
+        Ok(Ok(ack)) => announcement_of(&ack)
+            .ok_or_else(|| Failure::Refused(anyhow!("the relay's ack carries no announcement"))),
+        Ok(Err(ClientError::Refused(p))) => {
+            let e = crate::app::RequestError::from_data(&json!(p));
             Err(Failure::Refused(anyhow!(
                 "the relay refused the announcement: {}",
                 e.text()
             )))
-        };
-        s.close().await;
-        return result;
-    }
+        }
+        Ok(Err(e)) => Err(Failure::Unreachable(anyhow!(e))),
+    };
+    s.close().await;
+    result
+}
+
+fn announcement_of(ack: &Envelope) -> Option<Announcement> {
+    let a = ack.data.get("announcement")?;
+    serde_json::from_value(a.clone()).ok()
 }
 
 /// `kfood-admin announce`: returns the exit status.
 pub async fn announce(
-    endpoints: &Endpoints,
-    token: Option<&str>,
-    user: Option<&str>,
+    args: &CommonArgs,
     audience: Audience,
     kind: AnnouncementKind,
     text: String,
@@ -421,7 +390,7 @@ pub async fn announce(
         text,
         expires_at,
     };
-    match send_announcement(endpoints, token, user, req).await {
+    match send_announcement(args, req).await {
         Ok(a) => {
             println!(
                 "announcement #{} sent to {}",

@@ -4,16 +4,16 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use futures_util::StreamExt;
-use kfood_protocol::client::Credentials;
-use ratatui::crossterm::event::{Event, EventStream};
+use kfood_protocol::client::login::DEFAULT_LOGIN_TIMEOUT;
+use kfood_protocol::client::{default_cache_dir, Client, ClientConfig, ConnState};
+use kfood_protocol::term::{self, CommonArgs, Input, Inputs, Program, SignIn, Stop, Theme};
 use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{App, AppEvent, Look, NetCmd};
-use crate::cli::{Cli, Endpoints};
-use crate::{auth, keys, net, ui};
+use crate::cli::Cli;
+use crate::{keys, net, ui};
 
 /// Events from the network task waiting for the loop. A busy relay sends a
 /// few hundred a second at most; when the queue is full the network task
@@ -22,65 +22,68 @@ pub const EVENT_QUEUE: usize = 1024;
 /// Requests waiting for the network task. An admin types far slower than
 /// this drains; when full, the request is refused with a message.
 pub const CMD_QUEUE: usize = 64;
+/// How often the clocks and ages on screen move.
+const TICK: Duration = Duration::from_secs(1);
 /// Network events handled between two redraws, so a burst is drawn once.
 const EVENTS_PER_FRAME: usize = 512;
 
-/// Whether colour is allowed: not when `NO_COLOR` is set and non-empty.
-pub fn color_allowed() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+/// The connection manager's configuration: the relay that answered the
+/// sign-in, the admin role, `--ca-cert`, and the local cache with `--cache-ttl`.
+pub fn client_config(args: &CommonArgs, login: &SignIn) -> ClientConfig {
+    let mut config =
+        ClientConfig::for_relay(login.relay.clone(), login.credentials.clone(), login.role);
+    config.ca_cert = args.ca_cert.clone();
+    config.cache_dir = default_cache_dir();
+    config.cache_ttl = args.cache_ttl;
+    // Open alerts and promos are not in the cache: start from a snapshot.
+    config.resume_from_cache = false;
+    config
 }
 
-pub async fn run(cli: &Cli, endpoints: Endpoints, offset: time::UtcOffset) -> anyhow::Result<i32> {
-    // Credentials first: a password prompt needs the terminal as it is, and
-    // a wrong password is better said before the screen takes over.
-    let (token, credentials) = match (&cli.token, &cli.user) {
-        (Some(t), _) if !t.trim().is_empty() => {
-            (t.trim().to_owned(), Credentials::Token(t.trim().to_owned()))
+/// Signs in (a refusal is said before the screen takes over), connects
+/// with the account's role and the local cache, and runs the screens until
+/// `q`, a hang-up or SIGTERM.
+pub async fn run(cli: &Cli, offset: time::UtcOffset) -> anyhow::Result<i32> {
+    let args = &cli.common;
+    let login = match term::sign_in(args, Program::Admin, None, DEFAULT_LOGIN_TIMEOUT).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!(cause = %e, "sign-in failed");
+            eprintln!("kfood-admin: {e}");
+            return Ok(i32::from(term::auth::EXIT_SIGN_IN));
         }
-        (_, Some(user)) => {
-            let password = auth::password_for(user)?;
-            let reply = auth::login(&endpoints.http, user, &password, Duration::from_secs(15))
-                .await
-                .map_err(anyhow::Error::new)
-                .context("cannot sign in")?;
-            // Kept so the connection manager can sign in again when the token expires.
-            let creds = Credentials::Password {
-                username: user.clone(),
-                password,
-            };
-            (reply.token, creds)
-        }
-        _ => anyhow::bail!(
-            "no credentials: give --user NAME (password prompt or KFOOD_PASSWORD) or --token TOKEN (KFOOD_TOKEN)"
-        ),
     };
-    auth::check_admin(&token)?;
+    let (client, events, state) = Client::connect(client_config(args, &login))?;
+
+    let theme = Theme::from_env(args.ascii);
     let look = Look {
-        ascii: cli.ascii,
-        color: color_allowed(),
+        ascii: theme.ascii,
+        color: theme.color,
     };
     let mut app = App::new(
-        endpoints.ws.clone(),
+        login.relay.ws.clone(),
         look,
         kfood_protocol::time::now_ms(),
         offset,
     );
-    app.user = auth::peek_token(&token);
+    app.user = login.user.clone();
 
     let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
     let (cmd_tx, cmd_rx) = mpsc::channel(CMD_QUEUE);
     let shutdown = CancellationToken::new();
     let net_task = tokio::spawn(net::run(
-        endpoints.clone(),
-        credentials,
+        client,
+        events,
+        state,
         ev_tx,
         cmd_rx,
         shutdown.clone(),
     ));
-    tracing::info!(relay = %endpoints.ws, "starting");
+    tracing::info!(relay = %login.relay, role = %login.role, "starting");
 
+    let inputs = Inputs::new(ev_rx, TICK, Stop::new()?);
     let mut terminal = ratatui::init();
-    let result = event_loop(&mut terminal, &mut app, ev_rx, cmd_tx).await;
+    let result = event_loop(&mut terminal, &mut app, inputs, cmd_tx).await;
     ratatui::restore();
     shutdown.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(2), net_task).await;
@@ -90,14 +93,10 @@ pub async fn run(cli: &Cli, endpoints: Endpoints, offset: time::UtcOffset) -> an
 async fn event_loop(
     terminal: &mut DefaultTerminal,
     app: &mut App,
-    mut net_rx: mpsc::Receiver<AppEvent>,
+    mut inputs: Inputs<AppEvent>,
     cmd_tx: mpsc::Sender<NetCmd>,
 ) -> anyhow::Result<()> {
-    let mut keys_in = EventStream::new();
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
-    let mut net_open = true;
     loop {
         if dirty {
             let size = terminal.size()?;
@@ -106,44 +105,40 @@ async fn event_loop(
             terminal.draw(|f| ui::render(app, f))?;
             dirty = false;
         }
-        tokio::select! {
-            ev = keys_in.next() => match ev {
-                Some(Ok(Event::Key(key))) => {
-                    app.tick(kfood_protocol::time::now_ms());
-                    if let Some(action) = keys::key_to_action(&app.mode(), key) {
-                        app.update(action);
-                        dirty = true;
-                    }
-                }
-                Some(Ok(Event::Resize(..))) => dirty = true,
-                Some(Ok(_)) => {}
-                Some(Err(e)) => return Err(e).context("reading the keyboard"),
-                None => return Ok(()),
-            },
-            ev = net_rx.recv(), if net_open => {
-                let Some(ev) = ev else {
-                    // The network task is gone; keep the screen for reading.
-                    app.handle(AppEvent::Conn(crate::app::Conn::Offline {
-                        reason: "the network task stopped".into(),
-                    }));
+        match inputs.next().await.context("reading the keyboard")? {
+            Input::Key(key) => {
+                app.tick(kfood_protocol::time::now_ms());
+                if let Some(action) = keys::key_to_action(&app.mode(), key) {
+                    app.update(action);
                     dirty = true;
-                    net_open = false;
-                    continue;
-                };
+                }
+            }
+            Input::Resize => dirty = true,
+            Input::Net(ev) => {
                 app.tick(kfood_protocol::time::now_ms());
                 app.handle(ev);
                 for _ in 0..EVENTS_PER_FRAME {
-                    match net_rx.try_recv() {
-                        Ok(ev) => app.handle(ev),
-                        Err(_) => break,
+                    match inputs.try_net() {
+                        Some(ev) => app.handle(ev),
+                        None => break,
                     }
                 }
                 dirty = true;
             }
-            _ = tick.tick() => {
+            Input::NetClosed => {
+                // The network task is gone; keep the screen for reading.
+                app.handle(AppEvent::Conn(ConnState::Closed));
+                dirty = true;
+            }
+            Input::Tick => {
                 app.tick(kfood_protocol::time::now_ms());
                 dirty = true;
             }
+            Input::Stop(sig) => {
+                tracing::info!(signal = sig, "stopping");
+                return Ok(());
+            }
+            Input::Closed => return Ok(()),
         }
         for cmd in std::mem::take(&mut app.outbox) {
             if let Err(e) = cmd_tx.try_send(cmd) {
@@ -161,5 +156,32 @@ async fn event_loop(
         if app.quit {
             return Ok(());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use kfood_protocol::client::{Credentials, RelayUrls};
+    use kfood_protocol::Role;
+
+    /// The admin keeps the client cache like the other programs, aged by `--cache-ttl`, and trusts `--ca-cert`.
+    #[test]
+    fn the_cache_and_the_ca_reach_the_manager() {
+        let cli = Cli::try_parse_from(["kfood-admin", "--cache-ttl", "90s", "--ca-cert", "ca.pem"])
+            .unwrap();
+        let login = SignIn {
+            relay: RelayUrls::parse("ws://h:1").unwrap(),
+            credentials: Credentials::Token("t".into()),
+            token: "t".into(),
+            user: None,
+            role: Role::Admin,
+        };
+        let c = client_config(&cli.common, &login);
+        assert_eq!(c.cache_ttl, Duration::from_secs(90));
+        assert_eq!(c.cache_dir, default_cache_dir());
+        assert_eq!(c.ca_cert.as_deref(), Some("ca.pem".as_ref()));
+        assert_eq!((c.role, c.relay.ws.as_str()), (Role::Admin, "ws://h:1/ws"));
     }
 }

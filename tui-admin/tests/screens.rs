@@ -116,14 +116,13 @@ fn empty_program() {
     snap("connecting_80x24", &app, 80, 24);
 }
 
-/// With no room for charts, their figures are written as numbers.
+/// Below 80×24 the program says the terminal is too small instead of a broken layout.
 #[test]
-fn small_dashboard_degrades_to_numbers() {
+fn small_terminal_says_so() {
     let app = busy_app();
-    let t = draw(&app, 80, 16);
-    let s = text(&t);
-    assert!(s.contains("Orders/min now"), "{s}");
-    assert!(s.contains("Fan-out p99 now"), "{s}");
+    let s = text(&draw(&app, 80, 16));
+    assert!(s.contains("terminal too small (need 80×24"), "{s}");
+    assert!(!s.contains("Orders/min"), "{s}");
 }
 
 /// `--ascii` draws no box-drawing or block glyphs anywhere.

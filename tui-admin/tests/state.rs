@@ -4,9 +4,11 @@ mod common;
 
 use common::*;
 use kfood_admin::app::{
-    Action, AppEvent, Conn, FormKind, Mode, NetCmd, Overlay, RequestError, Screen, StatusFilter,
+    Action, AppEvent, FormKind, Mode, NetCmd, Overlay, RequestError, Screen, StatusFilter,
 };
 use kfood_admin::form::Edit;
+use kfood_protocol::client::ConnState;
+use kfood_protocol::term::status::conn_text;
 use kfood_protocol::OrderStatus;
 use serde_json::{json, Value};
 
@@ -447,11 +449,11 @@ fn promos() {
 #[test]
 fn users_and_sessions() {
     let mut app = busy_app();
-    app.handle(AppEvent::Conn(Conn::Reconnecting {
+    app.handle(AppEvent::Conn(ConnState::Reconnecting {
         attempt: 1,
-        retry_in_ms: 500,
+        next_try_in_ms: 500,
     }));
-    app.handle(AppEvent::Conn(Conn::Live { rtt_ms: None }));
+    app.handle(AppEvent::Conn(ConnState::Live { rtt_ms: None }));
     let reqs = sent(&mut app);
     let kinds: Vec<&str> = reqs.iter().map(|r| r.1.as_str()).collect();
     assert_eq!(
@@ -591,18 +593,16 @@ fn activity_log() {
 #[test]
 fn connection_states() {
     let mut app = busy_app();
-    app.handle(AppEvent::Conn(Conn::Offline {
-        reason: "refused".into(),
-    }));
-    assert_eq!(app.conn.label(), "offline");
+    app.handle(AppEvent::Conn(ConnState::Offline));
+    assert_eq!(conn_text(&app.conn), "offline");
     assert!(app.flash.as_ref().unwrap().error);
-    app.handle(AppEvent::Conn(Conn::Reconnecting {
+    app.handle(AppEvent::Conn(ConnState::Reconnecting {
         attempt: 3,
-        retry_in_ms: 1500,
+        next_try_in_ms: 1500,
     }));
-    assert_eq!(app.conn.label(), "reconnecting #3 in 2s");
-    app.handle(AppEvent::Conn(Conn::AuthExpired));
-    assert_eq!(app.conn.label(), "login expired");
+    assert_eq!(conn_text(&app.conn), "reconnecting (3, 2s)");
+    app.handle(AppEvent::Conn(ConnState::AuthExpired));
+    assert_eq!(conn_text(&app.conn), "login needed");
     // An error meant for no request is shown, not dropped.
     app.handle(env(
         "error",

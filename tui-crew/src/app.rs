@@ -5,12 +5,14 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use kfood_protocol::client::ConnState;
 use kfood_protocol::menu::{MenuItem, MenuItemPatch, MenuOp};
 use kfood_protocol::messages::{
     kind, Announcement, Authenticated, MenuUpdated, OrderEvent, Snapshot, SystemAlert,
 };
 use kfood_protocol::order::{FulfillmentKind, Order, OrderStatus};
 use kfood_protocol::sanitize::{clean_line, clean_text};
+use kfood_protocol::term::status;
 use kfood_protocol::time::{parse_ms, Millis};
 use kfood_protocol::Envelope;
 use serde_json::{json, Value};
@@ -57,40 +59,6 @@ impl Column {
             OrderStatus::Preparing => Some(Column::Preparing),
             OrderStatus::Ready => Some(Column::Ready),
             OrderStatus::Delivered | OrderStatus::Cancelled => None,
-        }
-    }
-}
-
-/// The connection as the status bar shows it (DESIGN §11 states).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConnStatus {
-    Connecting,
-    Live { rtt_ms: Option<u64> },
-    Reconnecting { attempt: u32, next_in_ms: u64 },
-    Polling,
-    Offline,
-    AuthExpired,
-}
-
-impl ConnStatus {
-    /// Whether events are flowing, so the board is current.
-    pub fn is_current(&self) -> bool {
-        matches!(self, ConnStatus::Live { .. } | ConnStatus::Polling)
-    }
-
-    /// The words of the status bar, readable without colour.
-    pub fn label(&self) -> String {
-        match self {
-            ConnStatus::Connecting => "CONNECTING".into(),
-            ConnStatus::Live { rtt_ms: Some(ms) } => format!("LIVE {ms}ms"),
-            ConnStatus::Live { rtt_ms: None } => "LIVE".into(),
-            ConnStatus::Reconnecting {
-                attempt,
-                next_in_ms,
-            } => format!("RECONNECTING #{attempt} in {}s", next_in_ms.div_ceil(1000)),
-            ConnStatus::Polling => "POLLING".into(),
-            ConnStatus::Offline => "OFFLINE".into(),
-            ConnStatus::AuthExpired => "LOGIN REFUSED".into(),
         }
     }
 }
@@ -361,7 +329,7 @@ pub struct ReplyError {
 pub enum AppEvent {
     /// A message from the relay: events, `snapshot`, `authenticated`.
     Net(Envelope),
-    Conn(ConnStatus),
+    Conn(ConnState),
     /// The answer to the request `id` of [`NetCmd::Request`]: the ack's data.
     Reply {
         id: String,
@@ -461,7 +429,7 @@ pub struct App {
     /// Banner entries the cook dismissed with Esc (announcement and alert ids).
     pub dismissed_announcements: BTreeSet<u64>,
     pub dismissed_alerts: BTreeSet<u64>,
-    pub conn: ConnStatus,
+    pub conn: ConnState,
     /// When `conn` last changed, for the reconnect countdown.
     pub conn_since: Millis,
     pub user: Option<String>,
@@ -502,7 +470,7 @@ impl App {
             alerts: Vec::new(),
             dismissed_announcements: BTreeSet::new(),
             dismissed_alerts: BTreeSet::new(),
-            conn: ConnStatus::Connecting,
+            conn: ConnState::Connecting,
             conn_since: now,
             user: None,
             synced: false,
@@ -859,7 +827,7 @@ impl App {
     }
 
     fn request_quit(&mut self) {
-        if self.unanswered() > 0 && !self.conn.is_current() && self.mode != Mode::ConfirmQuit {
+        if self.unanswered() > 0 && !self.conn.is_connected() && self.mode != Mode::ConfirmQuit {
             self.mode = Mode::ConfirmQuit;
         } else {
             self.quit = true;
@@ -1224,7 +1192,7 @@ impl App {
         self.settle();
         had_flash != self.flash.is_some()
             || self.open_count() > 0
-            || matches!(self.conn, ConnStatus::Reconnecting { .. })
+            || matches!(self.conn, ConnState::Reconnecting { .. })
     }
 
     // -------------------------------------------------------------- events
@@ -1234,11 +1202,11 @@ impl App {
         match ev {
             AppEvent::Net(env) => self.on_envelope(env),
             AppEvent::Conn(c) => {
-                if c == ConnStatus::AuthExpired {
+                if c == ConnState::AuthExpired {
                     self.fatal = Some(
                         "LOGIN REFUSED: restart kfood-crew with a valid token or password".into(),
                     );
-                } else if c.is_current() {
+                } else if c.is_connected() {
                     self.fatal = None;
                 }
                 self.conn = c;
@@ -1250,7 +1218,7 @@ impl App {
             AppEvent::Reply { id, result } => self.on_reply(id, result),
             AppEvent::Fatal(msg) => {
                 self.fatal = Some(format!("CANNOT CONNECT: {}", clean_line(&msg)));
-                self.conn = ConnStatus::Offline;
+                self.conn = ConnState::Offline;
             }
         }
         self.settle();
@@ -1331,20 +1299,8 @@ impl App {
 
     /// The connection's state in words; a reconnect counts down.
     pub fn conn_label(&self) -> String {
-        match &self.conn {
-            ConnStatus::Reconnecting {
-                attempt,
-                next_in_ms,
-            } => {
-                let elapsed = u64::try_from(self.now - self.conn_since).unwrap_or(0);
-                ConnStatus::Reconnecting {
-                    attempt: *attempt,
-                    next_in_ms: next_in_ms.saturating_sub(elapsed),
-                }
-                .label()
-            }
-            c => c.label(),
-        }
+        let elapsed = u64::try_from(self.now - self.conn_since).unwrap_or(0);
+        status::conn_text_caps(&status::conn_after(&self.conn, elapsed))
     }
 
     fn apply_snapshot(&mut self, s: Snapshot) {

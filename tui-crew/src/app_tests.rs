@@ -1,5 +1,6 @@
 //! The board's rules, driven as a cook and the relay would drive them.
 
+use kfood_protocol::client::ConnState;
 use kfood_protocol::order::{FulfillmentKind, OrderStatus::*};
 use serde_json::json;
 
@@ -433,7 +434,7 @@ fn network_text_is_cleaned() {
 #[test]
 fn offline_changes_queue_and_quit_asks() {
     let mut app = app_with(&[order(1, Pending, T0, &[("Bibimbap", 1, "")])]);
-    app.handle(AppEvent::Conn(ConnStatus::Offline));
+    app.handle(AppEvent::Conn(ConnState::Offline));
     app.update(Action::Bump);
     assert_eq!(
         sent(&mut app).len(),
@@ -459,8 +460,8 @@ fn reset_snapshot_reconciles() {
     let a = order(1, Pending, T0, &[("Bibimbap", 1, "")]);
     let b = order(2, Preparing, T0, &[("Japchae", 1, "")]);
     let mut app = app_with(&[a.clone(), b.clone()]);
-    app.handle(AppEvent::Conn(ConnStatus::Offline));
-    app.handle(AppEvent::Conn(ConnStatus::Live { rtt_ms: None }));
+    app.handle(AppEvent::Conn(ConnState::Offline));
+    app.handle(AppEvent::Conn(ConnState::Live { rtt_ms: None }));
     let c = order(3, Pending, T0 + 4 * MIN, &[("Bulgogi", 1, "")]);
     app.handle(snapshot(&[
         changed(a, Cancelled, T0 + 3 * MIN, customer(), None),

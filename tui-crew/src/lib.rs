@@ -27,12 +27,14 @@ use std::io::Write;
 use std::time::Duration;
 
 use anyhow::Context;
-use futures_util::StreamExt;
-use ratatui::crossterm::event::{Event, EventStream, KeyEventKind};
 use tokio::sync::mpsc;
+
+use kfood_protocol::client::login::DEFAULT_LOGIN_TIMEOUT;
+use kfood_protocol::term::{self, Input, Inputs, Program, SignIn, SignInError, Stop};
 
 use crate::app::{App, AppEvent, NetCmd};
 pub use crate::cli::Cli;
+pub use kfood_protocol::term::auth::EXIT_SIGN_IN;
 
 /// Capacity of the channel from the network task to the event loop. A burst
 /// of events larger than this waits in the network task (which holds the
@@ -45,27 +47,30 @@ pub const NET_COMMANDS: usize = 64;
 /// How often the ages on the tickets tick.
 const TICK: Duration = Duration::from_secs(1);
 
-/// Runs the program until the cook quits.
-pub async fn run(cli: Cli, utc_offset: time::UtcOffset) -> anyhow::Result<()> {
+/// Settles who the board runs as, before the screen is taken over: a
+/// refused password or a customer account is said plainly, and the program
+/// exits with [`EXIT_SIGN_IN`].
+pub async fn sign_in(cli: &Cli) -> Result<SignIn, SignInError> {
+    term::sign_in(&cli.common, Program::Crew, None, DEFAULT_LOGIN_TIMEOUT).await
+}
+
+/// Runs the board until the cook quits (or a hang-up or SIGTERM).
+pub async fn run(cli: Cli, login: SignIn, utc_offset: time::UtcOffset) -> anyhow::Result<()> {
     let settings = cli.settings();
-    // Credentials are settled before the screen is taken over, so a
-    // password prompt reads like any other.
-    let login = net::Login::resolve(&cli).await?;
+    let config = net::client_config(&cli.net_options(), &login);
     let (app_tx, app_rx) = mpsc::channel(APP_EVENTS);
     let (cmd_tx, cmd_rx) = mpsc::channel(NET_COMMANDS);
     let shutdown = tokio_util::sync::CancellationToken::new();
-    let net_task = tokio::spawn(net::run(
-        cli.net_options(),
-        login,
-        cmd_rx,
-        app_tx,
-        shutdown.clone(),
-    ));
+    let net_task = tokio::spawn(net::run(config, cmd_rx, app_tx, shutdown.clone()));
 
     let mut app = App::new(settings, kfood_protocol::time::now_ms());
     app.utc_offset = utc_offset;
+    if let Some(u) = &login.user {
+        app.user = Some(kfood_protocol::sanitize::clean_line(&u.name));
+    }
+    let inputs = Inputs::new(app_rx, TICK, Stop::new()?);
     let mut terminal = ratatui::init();
-    let result = event_loop(&mut terminal, &mut app, app_rx, cmd_tx).await;
+    let result = event_loop(&mut terminal, &mut app, inputs, cmd_tx).await;
     ratatui::restore();
     shutdown.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(2), net_task).await;
@@ -75,14 +80,10 @@ pub async fn run(cli: Cli, utc_offset: time::UtcOffset) -> anyhow::Result<()> {
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut App,
-    mut app_rx: mpsc::Receiver<AppEvent>,
+    mut inputs: Inputs<AppEvent>,
     cmd_tx: mpsc::Sender<NetCmd>,
 ) -> anyhow::Result<()> {
-    let mut keys = EventStream::new();
-    let mut tick = tokio::time::interval(TICK);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
-    let mut stop = Stop::new()?;
     loop {
         for cmd in app.outbox.drain(..) {
             cmd_tx.send(cmd).await.context("the network task stopped")?;
@@ -102,72 +103,33 @@ async fn event_loop(
             }
             app.bells_due = 0;
         }
-        tokio::select! {
-            ev = keys.next() => match ev {
-                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
-                    app.now = kfood_protocol::time::now_ms();
-                    for k in keys::split_alt(k) {
-                        if let Some(a) = keys::key_to_action(&app.mode, k) {
-                            app.update(a);
-                            dirty = true;
-                        }
+        match inputs.next().await.context("reading the terminal")? {
+            Input::Key(k) => {
+                app.now = kfood_protocol::time::now_ms();
+                for k in keys::split_alt(k) {
+                    if let Some(a) = keys::key_to_action(&app.mode, k) {
+                        app.update(a);
+                        dirty = true;
                     }
                 }
-                Some(Ok(Event::Resize(..))) => dirty = true,
-                Some(Ok(_)) => {}
-                Some(Err(e)) => return Err(e).context("reading the terminal"),
-                None => return Ok(()),
-            },
-            ev = app_rx.recv() => match ev {
-                Some(ev) => {
-                    app.now = kfood_protocol::time::now_ms();
-                    app.handle(ev);
-                    // Take whatever else is waiting before drawing once.
-                    while let Ok(ev) = app_rx.try_recv() {
-                        app.handle(ev);
-                    }
-                    dirty = true;
-                }
-                None => return Err(anyhow::anyhow!("the network task stopped")),
-            },
-            _ = stop.recv() => return Ok(()),
-            _ = tick.tick() => {
-                dirty |= app.tick(kfood_protocol::time::now_ms());
             }
+            Input::Resize => dirty = true,
+            Input::Net(ev) => {
+                app.now = kfood_protocol::time::now_ms();
+                app.handle(ev);
+                // Take whatever else is waiting before drawing once.
+                while let Some(ev) = inputs.try_net() {
+                    app.handle(ev);
+                }
+                dirty = true;
+            }
+            Input::NetClosed => anyhow::bail!("the network task stopped"),
+            Input::Stop(sig) => {
+                tracing::info!(signal = sig, "stopping");
+                return Ok(());
+            }
+            Input::Closed => return Ok(()),
+            Input::Tick => dirty |= app.tick(kfood_protocol::time::now_ms()),
         }
-    }
-}
-
-/// SIGTERM and SIGHUP (a closed SSH session) end the program like `q`, so
-/// the terminal is restored and the cache written.
-struct Stop {
-    #[cfg(unix)]
-    term: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    hup: tokio::signal::unix::Signal,
-}
-
-impl Stop {
-    fn new() -> anyhow::Result<Stop> {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            Ok(Stop {
-                term: signal(SignalKind::terminate())?,
-                hup: signal(SignalKind::hangup())?,
-            })
-        }
-        #[cfg(not(unix))]
-        Ok(Stop {})
-    }
-
-    async fn recv(&mut self) {
-        #[cfg(unix)]
-        tokio::select! {
-            _ = self.term.recv() => {}
-            _ = self.hup.recv() => {}
-        }
-        #[cfg(not(unix))]
-        std::future::pending::<()>().await
     }
 }

@@ -6,23 +6,17 @@
 //! out of reach; every crew request is safe to resend (a bump to a status
 //! the order already has is acked without a second change).
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
 use kfood_protocol::client::{
-    default_cache_dir, Client, ClientConfig, ClientError, ClientEvent, ConnState, Credentials,
-    RelayUrls,
+    default_cache_dir, Client, ClientConfig, ClientError, ClientEvent, ConnState,
 };
-use kfood_protocol::messages::LoginReply;
-use kfood_protocol::sanitize::clean_line;
-use kfood_protocol::Role;
-use serde_json::{json, Value};
+use kfood_protocol::term::SignIn;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::app::{AppEvent, ConnStatus, NetCmd, ReplyError};
+use crate::app::{AppEvent, NetCmd, ReplyError};
 use crate::cli::Cli;
 
 /// Requests that may wait for the relay (queued while offline, or in
@@ -31,11 +25,10 @@ use crate::cli::Cli;
 /// last word again, rather than memory growing without end.
 pub const QUEUE_CAP: usize = 256;
 
-/// How the network task reaches the relay.
+/// How the network task reaches the relay, besides who signs in.
 #[derive(Debug, Clone)]
 pub struct NetOptions {
-    pub relay: String,
-    pub ca_cert: Option<PathBuf>,
+    pub ca_cert: Option<std::path::PathBuf>,
     pub cache: bool,
     pub cache_ttl: Duration,
 }
@@ -43,98 +36,25 @@ pub struct NetOptions {
 impl Cli {
     pub fn net_options(&self) -> NetOptions {
         NetOptions {
-            relay: self.relay.clone(),
-            ca_cert: self.ca_cert.clone(),
+            ca_cert: self.common.ca_cert.clone(),
             cache: !self.no_cache,
-            cache_ttl: Duration::from_secs(self.cache_ttl),
+            cache_ttl: self.common.cache_ttl,
         }
     }
 }
 
-/// Who the terminal logs in as.
-#[derive(Debug, Clone)]
-pub struct Login {
-    pub credentials: Credentials,
-}
-
-impl Login {
-    /// Credentials from `--user` (the password prompted, or from
-    /// `KFOOD_PASSWORD`; checked against the relay at once so that a typo
-    /// is said plainly before the board takes the screen) or from `--token`
-    /// / `KFOOD_TOKEN`.
-    pub async fn resolve(cli: &Cli) -> anyhow::Result<Login> {
-        if let Some(user) = &cli.user {
-            let password = match std::env::var("KFOOD_PASSWORD") {
-                Ok(p) if !p.is_empty() => p,
-                _ => rpassword::prompt_password(format!("Password for {user}: "))
-                    .context("reading the password")?,
-            };
-            let urls = RelayUrls::parse(&cli.relay).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let reply = login(&urls.http, user, &password).await?;
-            if !reply.user.role.is_staff() {
-                bail!(
-                    "{user} is a {} account; kfood-crew needs a crew account",
-                    reply.user.role
-                );
-            }
-            return Ok(Login {
-                credentials: Credentials::Password {
-                    username: user.clone(),
-                    password,
-                },
-            });
-        }
-        match &cli.token {
-            Some(t) if !t.trim().is_empty() => Ok(Login {
-                credentials: Credentials::Token(t.trim().to_owned()),
-            }),
-            _ => bail!(
-                "give --user NAME (password prompted) or --token TOKEN / KFOOD_TOKEN \
-                 (from `kfood-relay token issue --role crew --name station-1`)"
-            ),
-        }
+/// The manager's configuration: the relay that answered the sign-in, the
+/// account's own role (an admin runs the board as admin), the cache.
+pub fn client_config(opts: &NetOptions, login: &SignIn) -> ClientConfig {
+    let mut config =
+        ClientConfig::for_relay(login.relay.clone(), login.credentials.clone(), login.role);
+    config.queue_cap = QUEUE_CAP;
+    config.ca_cert = opts.ca_cert.clone();
+    config.cache_ttl = opts.cache_ttl;
+    if opts.cache {
+        config.cache_dir = default_cache_dir();
     }
-}
-
-/// `POST /api/login`, to check a password before the board starts.
-pub async fn login(http_base: &str, user: &str, password: &str) -> anyhow::Result<LoginReply> {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()?;
-    let resp = client
-        .post(format!("{http_base}/api/login"))
-        .json(&json!({"username": user, "password": password}))
-        .send()
-        .await
-        .with_context(|| format!("cannot reach the relay at {http_base}"))?;
-    let status = resp.status();
-    let body: Value = resp.json().await.unwrap_or(Value::Null);
-    if !status.is_success() {
-        let msg = body["error"]["message"]
-            .as_str()
-            .map(clean_line)
-            .unwrap_or_else(|| status.to_string());
-        bail!("login refused: {msg}");
-    }
-    serde_json::from_value(body).context("the relay's login answer")
-}
-
-/// The board's view of the manager's state.
-pub fn conn_status(s: &ConnState) -> ConnStatus {
-    match s {
-        ConnState::Connecting => ConnStatus::Connecting,
-        ConnState::Live { rtt_ms } => ConnStatus::Live { rtt_ms: *rtt_ms },
-        ConnState::Reconnecting {
-            attempt,
-            next_try_in_ms,
-        } => ConnStatus::Reconnecting {
-            attempt: *attempt,
-            next_in_ms: *next_try_in_ms,
-        },
-        ConnState::Polling => ConnStatus::Polling,
-        ConnState::Offline | ConnState::Closed => ConnStatus::Offline,
-        ConnState::AuthExpired => ConnStatus::AuthExpired,
-    }
+    config
 }
 
 fn reply_error(e: &ClientError) -> ReplyError {
@@ -158,25 +78,11 @@ fn reply_error(e: &ClientError) -> ReplyError {
 
 /// Runs the connection until `shutdown`, or until the board stops listening.
 pub async fn run(
-    opts: NetOptions,
-    login: Login,
+    config: ClientConfig,
     mut cmds: mpsc::Receiver<NetCmd>,
     app: mpsc::Sender<AppEvent>,
     shutdown: CancellationToken,
 ) {
-    let mut config = match ClientConfig::new(&opts.relay, login.credentials, Role::Crew) {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = app.send(AppEvent::Fatal(e.to_string())).await;
-            return;
-        }
-    };
-    config.queue_cap = QUEUE_CAP;
-    config.ca_cert = opts.ca_cert;
-    config.cache_ttl = opts.cache_ttl;
-    if opts.cache {
-        config.cache_dir = default_cache_dir();
-    }
     let (client, mut events, mut state) = match Client::connect(config) {
         Ok(c) => c,
         Err(e) => {
@@ -230,7 +136,7 @@ pub async fn run(
                 if r.is_err() {
                     break;
                 }
-                let s = conn_status(&state.borrow_and_update());
+                let s: ConnState = state.borrow_and_update().clone();
                 if app.send(AppEvent::Conn(s)).await.is_err() {
                     break;
                 }
@@ -240,4 +146,33 @@ pub async fn run(
     // Writes the cache and says goodbye to the relay.
     let _ = tokio::time::timeout(Duration::from_secs(2), client.close()).await;
     replies.close();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use kfood_protocol::client::{Credentials, RelayUrls};
+    use kfood_protocol::Role;
+
+    /// `--cache-ttl`, `--ca-cert` and the account's role reach the manager; `--no-cache` turns the cache off.
+    #[test]
+    fn flags_reach_the_manager() {
+        let cli = Cli::try_parse_from(["kfood-crew", "--cache-ttl", "2m", "--ca-cert", "ca.pem"])
+            .unwrap();
+        let login = SignIn {
+            relay: RelayUrls::parse("wss://h").unwrap(),
+            credentials: Credentials::Token("t".into()),
+            token: "t".into(),
+            user: None,
+            role: Role::Admin,
+        };
+        let c = client_config(&cli.net_options(), &login);
+        assert_eq!(c.cache_ttl, Duration::from_secs(120));
+        assert_eq!(c.ca_cert.as_deref(), Some("ca.pem".as_ref()));
+        assert_eq!(c.role, Role::Admin, "an admin runs the board as admin");
+        assert_eq!(c.cache_dir, default_cache_dir());
+        let cli = Cli::try_parse_from(["kfood-crew", "--no-cache"]).unwrap();
+        assert_eq!(client_config(&cli.net_options(), &login).cache_dir, None);
+    }
 }

@@ -10,7 +10,8 @@ use kfood_protocol::time::{format_ms, Millis};
 use kfood_protocol::{Envelope, Party, Role, UserRef};
 use serde_json::json;
 
-use crate::app::{App, AppEvent, ConnStatus, NetCmd, Settings};
+use crate::app::{App, AppEvent, NetCmd, Settings};
+use kfood_protocol::client::ConnState;
 
 /// 2026-11-22T10:00:00Z.
 pub const T0: Millis = 1_795_341_600_000;
@@ -78,6 +79,8 @@ pub fn order(id: u64, status: OrderStatus, created: Millis, lines: &[(&str, u32,
                 qty: *qty,
                 unit_price_cents: 1200,
                 notes: (*notes).into(),
+                station: "kitchen".into(),
+                done: None,
             })
             .collect(),
         instructions: String::new(),
@@ -136,6 +139,7 @@ pub fn menu() -> Vec<MenuItem> {
         price_cents: 1350,
         available,
         prep_minutes: 12,
+        station: "kitchen".into(),
     };
     vec![
         item("bibimbap", "Bibimbap", true),
@@ -174,7 +178,7 @@ pub fn app_with(orders: &[Order]) -> App {
         },
         T0 + 5 * MIN,
     );
-    app.handle(AppEvent::Conn(ConnStatus::Live { rtt_ms: Some(3) }));
+    app.handle(AppEvent::Conn(ConnState::Live { rtt_ms: Some(3) }));
     app.handle(net(
         "authenticated",
         json!({"user": {"id": "station-1", "name": "station-1", "type": "crew"}, "session": "s", "heartbeat_ms": 15000, "head_seq": 10, "log_id": "l"}),

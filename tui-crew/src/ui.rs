@@ -7,38 +7,16 @@ use kfood_protocol::order::{FulfillmentKind, OrderStatus};
 use kfood_protocol::time::Millis;
 use ratatui::layout::{Constraint, Layout, Margin, Rect};
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::symbols::border;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+use kfood_protocol::term::status::{self, Tone};
+use kfood_protocol::term::{fmt, small, Theme};
+
 use crate::app::{App, Column, Flag, Mode, Ticket, Urgency, QUICK_REASONS};
 use crate::keys::HELP;
-
-/// Borders for terminals without box-drawing glyphs.
-const ASCII: border::Set = border::Set {
-    top_left: "+",
-    top_right: "+",
-    bottom_left: "+",
-    bottom_right: "+",
-    vertical_left: "|",
-    vertical_right: "|",
-    horizontal_top: "-",
-    horizontal_bottom: "-",
-};
-
-/// The selected ticket's border without box-drawing glyphs.
-const ASCII_SELECTED: border::Set = border::Set {
-    top_left: "#",
-    top_right: "#",
-    bottom_left: "#",
-    bottom_right: "#",
-    vertical_left: "#",
-    vertical_right: "#",
-    horizontal_top: "=",
-    horizontal_bottom: "=",
-};
 
 /// Rows of a ticket's body on the board before it says "+N more"; the
 /// detail shows everything.
@@ -47,74 +25,6 @@ const MAX_BODY_ROWS: usize = 9;
 const MIN_COLUMN_WIDTH: u16 = 16;
 
 /// Styles and glyphs, honouring `NO_COLOR` and `--ascii`.
-struct Theme {
-    color: bool,
-    ascii: bool,
-}
-
-impl Theme {
-    fn fg(&self, c: Color) -> Style {
-        if self.color {
-            Style::default().fg(c)
-        } else {
-            Style::default()
-        }
-    }
-
-    fn bold(&self) -> Style {
-        Style::default().add_modifier(Modifier::BOLD)
-    }
-
-    fn dim(&self) -> Style {
-        if self.color {
-            Style::default().fg(Color::DarkGray)
-        } else {
-            Style::default()
-        }
-    }
-
-    fn reversed(&self) -> Style {
-        Style::default().add_modifier(Modifier::REVERSED)
-    }
-
-    fn border(&self, selected: bool) -> border::Set<'static> {
-        match (self.ascii, selected) {
-            (true, true) => ASCII_SELECTED,
-            (true, false) => ASCII,
-            (false, true) => border::THICK,
-            (false, false) => border::PLAIN,
-        }
-    }
-
-    fn horizontal(&self, selected: bool) -> &'static str {
-        self.border(selected).horizontal_top
-    }
-
-    fn ellipsis(&self) -> &'static str {
-        if self.ascii {
-            "~"
-        } else {
-            "…"
-        }
-    }
-
-    fn pointer(&self) -> &'static str {
-        if self.ascii {
-            ">"
-        } else {
-            "▶"
-        }
-    }
-
-    fn sep(&self) -> &'static str {
-        if self.ascii {
-            " | "
-        } else {
-            " │ "
-        }
-    }
-}
-
 fn theme(app: &App) -> Theme {
     Theme {
         color: app.settings.color,
@@ -122,25 +32,14 @@ fn theme(app: &App) -> Theme {
     }
 }
 
-/// `MM:SS` under an hour, then `1h05`.
+/// A ticket's timer: `MM:SS` under an hour, then `1h05`.
 pub fn fmt_age(ms: Millis) -> String {
-    let s = ms.max(0) / 1000;
-    if s < 3600 {
-        format!("{:02}:{:02}", s / 60, s % 60)
-    } else {
-        format!("{}h{:02}", s / 3600, (s % 3600) / 60)
-    }
+    fmt::timer(ms)
 }
 
 /// Wall-clock `HH:MM:SS` of an RFC 3339 time in the terminal's zone.
 fn fmt_wall(at: &str, offset: time::UtcOffset) -> String {
-    kfood_protocol::time::parse_ms(at)
-        .and_then(|ms| time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)).ok())
-        .map(|t| {
-            let t = t.to_offset(offset);
-            format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
-        })
-        .unwrap_or_else(|| "--:--:--".into())
+    fmt::clock_secs_of(at, offset)
 }
 
 /// `s` cut to `width` columns, marked with an ellipsis when cut.
@@ -216,6 +115,9 @@ fn wrap_rows(s: &str, width: usize) -> Vec<String> {
 
 /// Draws the whole screen.
 pub fn render(app: &App, frame: &mut Frame) {
+    if small::guard(frame) {
+        return;
+    }
     let th = theme(app);
     let area = frame.area();
     let banner = banner_lines(app, &th, area.width as usize);
@@ -282,7 +184,7 @@ fn banner_lines(app: &App, th: &Theme, width: usize) -> Vec<Line<'static>> {
             th.fg(Color::Red)
                 .add_modifier(Modifier::BOLD | Modifier::REVERSED),
         ));
-    } else if app.synced && !app.conn.is_current() {
+    } else if app.synced && !app.conn.is_connected() {
         let queued = app.unanswered();
         let q = if queued > 0 {
             format!("{queued} queued, sent on reconnect")
@@ -377,7 +279,11 @@ fn render_column(
     if area.height == 0 {
         return;
     }
-    let stale = if app.conn.is_current() { "" } else { " stale" };
+    let stale = if app.conn.is_connected() {
+        ""
+    } else {
+        " stale"
+    };
     let head = format!(" {} {}{stale}{extra} ", col.title(), ids.len());
     let head_style = column_style(th, col).add_modifier(Modifier::BOLD | Modifier::REVERSED);
     let pad = (area.width as usize).saturating_sub(head.width());
@@ -532,7 +438,7 @@ fn ticket_body(app: &App, th: &Theme, t: &Ticket, w: usize) -> Vec<Line<'static>
         None => {}
     }
     if t.is_unconfirmed() {
-        let s = if app.conn.is_current() {
+        let s = if app.conn.is_connected() {
             "sending..."
         } else {
             "QUEUED (offline)"
@@ -601,7 +507,7 @@ fn render_ticket(
         _ if col == Column::Ready => th.fg(Color::Green),
         _ => Style::default(),
     };
-    if !app.conn.is_current() {
+    if !app.conn.is_connected() {
         border_style = th.dim();
     }
     if selected {
@@ -637,7 +543,10 @@ fn render_ticket(
     let title = if fill >= 1 && !right.is_empty() {
         Line::from(vec![
             Span::styled(code, code_style),
-            Span::styled(th.horizontal(selected).repeat(fill), border_style),
+            Span::styled(
+                th.border(selected).horizontal_top.repeat(fill),
+                border_style,
+            ),
             Span::styled(right, urgency_style(th, urgency)),
         ])
     } else {
@@ -996,24 +905,17 @@ fn hint_line(app: &App, th: &Theme) -> Line<'static> {
     Line::styled(text, th.dim())
 }
 
-/// The relay as the status bar names it: `host:port`, with `wss://` kept
-/// so that an unencrypted link is never mistaken for an encrypted one.
-fn relay_label(url: &str) -> String {
-    let u = url.strip_suffix("/ws").unwrap_or(url);
-    u.strip_prefix("ws://").unwrap_or(u).to_owned()
-}
-
 fn status_line(app: &App, th: &Theme) -> Line<'static> {
     let sep = th.sep();
-    let conn_style = match app.conn {
+    let conn_style = match status::conn_tone(&app.conn) {
         _ if app.fatal.is_some() => th.fg(Color::Red),
-        crate::app::ConnStatus::Live { .. } => th.fg(Color::Green),
-        crate::app::ConnStatus::Polling => th.fg(Color::Yellow),
-        _ => th.fg(Color::Red),
+        Tone::Good => th.fg(Color::Green),
+        Tone::Warn => th.fg(Color::Yellow),
+        Tone::Bad => th.fg(Color::Red),
     }
     .add_modifier(Modifier::BOLD);
     let mut conn = app.conn_label();
-    if app.synced && !app.conn.is_current() {
+    if app.synced && !app.conn.is_connected() {
         conn.push_str(" stale");
     }
     let user = app
@@ -1027,7 +929,7 @@ fn status_line(app: &App, th: &Theme) -> Line<'static> {
     ];
     let queued = app.unanswered();
     if queued > 0 {
-        let what = if app.conn.is_current() {
+        let what = if app.conn.is_connected() {
             "sending"
         } else {
             "queued"
@@ -1042,7 +944,7 @@ fn status_line(app: &App, th: &Theme) -> Line<'static> {
         Span::raw(sep),
         Span::raw(user),
         Span::raw(sep),
-        Span::raw(relay_label(&app.settings.relay)),
+        Span::raw(status::relay_label(&app.settings.relay)),
         Span::raw(sep),
     ]);
     spans.push(Span::raw(if app.bell { "bell" } else { "no bell" }));

@@ -1,5 +1,6 @@
 //! Screens as the cook sees them, at 80×24 and 120×40, with a fixed clock.
 
+use kfood_protocol::client::ConnState;
 use kfood_protocol::order::{FulfillmentKind, OrderStatus::*};
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
@@ -156,16 +157,16 @@ fn cancel_prompt_80x24() {
 #[test]
 fn offline_board_is_stale_80x24() {
     let mut app = busy_kitchen();
-    app.handle(AppEvent::Conn(ConnStatus::Reconnecting {
+    app.handle(AppEvent::Conn(ConnState::Reconnecting {
         attempt: 3,
-        next_in_ms: 2_400,
+        next_try_in_ms: 2_400,
     }));
     app.update(Action::Move(Dir::Right));
     app.update(Action::PrepUp);
     let t = draw(&app, 80, 24);
     insta::assert_snapshot!(t.backend());
     let s = text(&t);
-    assert!(s.contains("RECONNECTING #3 in 3s stale"), "{s}");
+    assert!(s.contains("RECONNECTING (3, 3s) stale"), "{s}");
     assert!(s.contains("QUEUED (offline)"), "{s}");
     assert!(s.contains("PENDING 2 stale"), "{s}");
 }
@@ -229,15 +230,15 @@ fn connecting_and_empty() {
     assert!(s.contains("0 open"), "{s}");
 }
 
-/// A narrow terminal shows fewer columns and counts the rest.
+/// Below 80×24 the board says the terminal is too small instead of a broken layout.
 #[test]
-fn narrow_terminal_collapses_columns() {
-    let mut app = busy_kitchen();
-    app.update(Action::Move(Dir::Right));
-    app.update(Action::Move(Dir::Right));
+fn small_terminal_says_so() {
+    let app = busy_kitchen();
     let s = text(&draw(&app, 40, 24));
-    assert!(s.contains("READY 1"), "{s}");
-    assert!(s.contains("PREPARING 2 <2"), "{s}");
+    assert!(s.contains("terminal too small"), "{s}");
+    assert!(!s.contains("PENDING"), "{s}");
+    let s = text(&draw(&app, 80, 24));
+    assert!(!s.contains("terminal too small"), "{s}");
 }
 
 /// The filter prompt, live.

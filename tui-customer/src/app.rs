@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use kfood_protocol::client::CachedState;
+use kfood_protocol::client::{CachedState, ConnState};
 use kfood_protocol::menu::MenuItem;
 use kfood_protocol::messages::{kind, Announcement, Authenticated, OrderEvent, Snapshot};
 use kfood_protocol::time::Millis;
@@ -51,28 +51,10 @@ impl Screen {
     }
 }
 
-/// The connection as the status bar shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Conn {
-    Connecting,
-    Live { rtt_ms: Option<u64> },
-    Reconnecting { attempt: u32, retry_in_ms: u64 },
-    Polling,
-    Offline,
-    AuthExpired,
-}
-
-impl Conn {
-    /// Whether what is on screen is being kept current by the relay.
-    pub fn is_current(&self) -> bool {
-        matches!(self, Conn::Live { .. } | Conn::Polling)
-    }
-}
-
 /// What the network task hands the app.
 #[derive(Debug, Clone)]
 pub enum AppEvent {
-    Conn(Conn),
+    Conn(ConnState),
     /// What the local cache held at start: drawn until the relay speaks.
     Cached(Box<CachedState>),
     /// An event or a welcome from the relay (not a reply to a request).
@@ -217,7 +199,7 @@ pub struct App {
     pub now_ms: Millis,
     pub relay: String,
     pub user: Option<UserRef>,
-    pub conn: Conn,
+    pub conn: ConnState,
     /// Set once the relay has confirmed the data on screen since start.
     pub synced: bool,
     pub screen: Screen,
@@ -253,7 +235,7 @@ impl App {
             now_ms,
             relay: relay.to_owned(),
             user: None,
-            conn: Conn::Connecting,
+            conn: ConnState::Connecting,
             synced: false,
             screen: Screen::Menu,
             overlay: Overlay::None,
@@ -295,7 +277,7 @@ impl App {
 
     /// Whether what is drawn may be out of date.
     pub fn stale(&self) -> bool {
-        !self.synced || !self.conn.is_current()
+        !self.synced || !self.conn.is_connected()
     }
 
     /// Categories in menu order.
@@ -773,7 +755,7 @@ impl App {
             Some(q) => q.total_cents,
             None => {
                 self.quote(form);
-                form.notice = Some(if self.conn.is_current() {
+                form.notice = Some(if self.conn.is_connected() {
                     "Getting the price from the relay; press Enter again to pay it.".into()
                 } else {
                     "Offline: the relay has to price the order first; it will when the connection is back.".into()
@@ -783,7 +765,7 @@ impl App {
         };
         let data = form.request_data(&self.cart, Some(total));
         form.placing = true;
-        form.notice = Some(if self.conn.is_current() {
+        form.notice = Some(if self.conn.is_connected() {
             "Placing your order...".into()
         } else {
             "Offline: your order is queued and goes out once when the connection is back.".into()
@@ -890,10 +872,10 @@ impl App {
     pub fn on_event(&mut self, event: AppEvent) {
         match event {
             AppEvent::Conn(c) => {
-                if !c.is_current() {
-                    self.synced = self.synced && matches!(c, Conn::Connecting);
+                if !c.is_connected() {
+                    self.synced = self.synced && matches!(c, ConnState::Connecting);
                 }
-                if c == Conn::AuthExpired {
+                if c == ConnState::AuthExpired {
                     self.say(
                         Level::Error,
                         "Your login has expired: quit (q) and log in again.",
@@ -956,7 +938,7 @@ impl App {
                     .and_then(Value::as_str)
                     .unwrap_or("error");
                 if code == "token_expired" || code == "auth_failed" {
-                    self.conn = Conn::AuthExpired;
+                    self.conn = ConnState::AuthExpired;
                 }
                 self.say(Level::Error, format!("Relay: {code}: {msg}"));
             }

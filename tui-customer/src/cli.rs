@@ -1,21 +1,18 @@
-//! Command-line flags (DESIGN §12).
+//! Command-line flags: the common ones of every program (DESIGN §12,
+//! [`CommonArgs`]) and the customer's own.
 
 use std::path::PathBuf;
 
 use clap::Parser;
+use kfood_protocol::term::CommonArgs;
 
 /// Order Korean food from the terminal: browse the menu, fill the cart, pay,
 /// and watch the kitchen work your order live.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "kfood-customer", version)]
 pub struct Cli {
-    /// The relay: ws://HOST:PORT (wss:// with TLS); /ws is added when missing.
-    #[arg(long, env = "KFOOD_RELAY", default_value = "ws://127.0.0.1:8080")]
-    pub relay: String,
-
-    /// Log in as this user; the password is asked for (or read from KFOOD_PASSWORD).
-    #[arg(long, value_name = "NAME")]
-    pub user: Option<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
 
     /// Create a customer account named by --user first, then log in with it.
     #[arg(long, requires = "user")]
@@ -24,22 +21,6 @@ pub struct Cli {
     /// Display name for --register (defaults to the user name).
     #[arg(long, value_name = "NAME", requires = "register")]
     pub name: Option<String>,
-
-    /// Connect with this token instead of logging in.
-    #[arg(long, env = "KFOOD_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
-
-    /// Write the program's log here (never onto the screen).
-    #[arg(long, value_name = "FILE")]
-    pub log: Option<PathBuf>,
-
-    /// Trust this PEM certificate for a relay with a private TLS certificate.
-    #[arg(long, env = "KFOOD_CA_CERT", value_name = "FILE")]
-    pub ca_cert: Option<PathBuf>,
-
-    /// Draw with plain ASCII for terminals without box-drawing glyphs.
-    #[arg(long)]
-    pub ascii: bool,
 
     /// Where the cart and the last known menu and orders are kept between runs.
     #[arg(long, env = "KFOOD_CACHE_DIR", value_name = "DIR", hide = true)]
@@ -57,7 +38,25 @@ mod tests {
         assert!(Cli::try_parse_from(["kfood-customer", "--register"]).is_err());
         let cli =
             Cli::try_parse_from(["kfood-customer", "--ascii", "--relay", "ws://x:1"]).unwrap();
-        assert!(cli.ascii);
-        assert_eq!(cli.relay, "ws://x:1");
+        assert!(cli.common.ascii);
+        assert_eq!(cli.common.relay, "ws://x:1");
+    }
+
+    /// The customer program takes every common flag: `--ca-cert`, `--log FILE`, `--cache-ttl`.
+    #[test]
+    fn common_flags() {
+        let cli = Cli::try_parse_from([
+            "kfood-customer",
+            "--ca-cert",
+            "ca.pem",
+            "--log",
+            "c.log",
+            "--cache-ttl",
+            "30s",
+        ])
+        .unwrap();
+        assert_eq!(cli.common.ca_cert, Some(PathBuf::from("ca.pem")));
+        assert_eq!(cli.common.log, Some(PathBuf::from("c.log")));
+        assert_eq!(cli.common.cache_ttl, std::time::Duration::from_secs(30));
     }
 }

@@ -9,7 +9,7 @@ use kfood_protocol::{Envelope, ErrorCode, ProtocolError};
 use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 
-use crate::app::{AppEvent, Conn};
+use crate::app::AppEvent;
 
 /// Commands from the app. The app sends at most a few per key press and the
 /// task hands them to the manager at once (which queues them itself while
@@ -81,7 +81,7 @@ pub async fn run(
             },
             changed = state.changed(), if state_open => match changed {
                 Ok(()) => {
-                    let conn = conn_of(&state.borrow_and_update());
+                    let conn = state.borrow_and_update().clone();
                     if out.send(AppEvent::Conn(conn)).await.is_err() {
                         break;
                     }
@@ -109,23 +109,6 @@ pub fn translate(ev: ClientEvent) -> Option<AppEvent> {
     })
 }
 
-pub fn conn_of(s: &ConnState) -> Conn {
-    match s {
-        ConnState::Connecting => Conn::Connecting,
-        ConnState::Live { rtt_ms } => Conn::Live { rtt_ms: *rtt_ms },
-        ConnState::Reconnecting {
-            attempt,
-            next_try_in_ms,
-        } => Conn::Reconnecting {
-            attempt: *attempt,
-            retry_in_ms: *next_try_in_ms,
-        },
-        ConnState::Polling => Conn::Polling,
-        ConnState::Offline | ConnState::Closed => Conn::Offline,
-        ConnState::AuthExpired => Conn::AuthExpired,
-    }
-}
-
 /// Why a request got no ack, as a refusal the app can show.
 fn refusal(e: ClientError) -> ProtocolError {
     match e {
@@ -139,27 +122,6 @@ fn refusal(e: ClientError) -> ProtocolError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn states_map_one_to_one() {
-        assert_eq!(
-            conn_of(&ConnState::Live { rtt_ms: Some(4) }),
-            Conn::Live { rtt_ms: Some(4) }
-        );
-        assert_eq!(
-            conn_of(&ConnState::Reconnecting {
-                attempt: 2,
-                next_try_in_ms: 700
-            }),
-            Conn::Reconnecting {
-                attempt: 2,
-                retry_in_ms: 700
-            }
-        );
-        assert_eq!(conn_of(&ConnState::Polling), Conn::Polling);
-        assert_eq!(conn_of(&ConnState::AuthExpired), Conn::AuthExpired);
-        assert_eq!(conn_of(&ConnState::Closed), Conn::Offline);
-    }
 
     #[test]
     fn refusals_keep_their_code() {

@@ -8,9 +8,10 @@ use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use serde_json::{json, Value};
 
-use crate::app::{Action, App, AppEvent, Conn, Level, NetCmd, Overlay, Screen};
+use crate::app::{Action, App, AppEvent, Level, NetCmd, Overlay, Screen};
 use crate::checkout::Field;
 use crate::ui::{self, View};
+use kfood_protocol::client::ConnState;
 
 /// 2026-11-23T10:00:00Z.
 const NOW: i64 = 1_795_428_000_000;
@@ -28,6 +29,7 @@ fn item(id: &str, name: &str, category: &str, price: i64, prep: u32, available: 
         price_cents: price,
         available,
         prep_minutes: prep,
+        station: "kitchen".into(),
     }
 }
 
@@ -112,7 +114,7 @@ fn app_with(orders: Vec<Order>) -> App {
                "heartbeat_ms": 15000, "head_seq": 10, "log_id": "log1"}),
     )));
     app.on_event(snapshot(orders));
-    app.on_event(AppEvent::Conn(Conn::Live { rtt_ms: Some(12) }));
+    app.on_event(AppEvent::Conn(ConnState::Live { rtt_ms: Some(12) }));
     app
 }
 
@@ -609,9 +611,9 @@ fn cash_orders_skip_the_card() {
 #[test]
 fn placing_offline_is_queued() {
     let (mut app, _) = in_checkout();
-    app.on_event(AppEvent::Conn(Conn::Reconnecting {
+    app.on_event(AppEvent::Conn(ConnState::Reconnecting {
         attempt: 2,
-        retry_in_ms: 900,
+        next_try_in_ms: 900,
     }));
     assert!(app.stale());
     fill_card(&mut app, "4242424242424242");
@@ -822,7 +824,7 @@ fn restored_from_the_cache() {
     assert_eq!(app.orders.len(), 1);
     assert!(app.stale());
     assert!(draw(&app, View::default(), 80, 24).contains("[stale]"));
-    app.on_event(AppEvent::Conn(Conn::Live { rtt_ms: None }));
+    app.on_event(AppEvent::Conn(ConnState::Live { rtt_ms: None }));
     app.on_event(AppEvent::Synced);
     assert!(!app.stale());
 }
@@ -860,11 +862,11 @@ fn refunds_are_announced() {
 fn stale_while_offline_and_cart_kept() {
     let mut app = app_with(vec![]);
     act(&mut app, &[Action::QuickAdd]);
-    app.on_event(AppEvent::Conn(Conn::Offline));
+    app.on_event(AppEvent::Conn(ConnState::Offline));
     assert!(app.stale());
-    app.on_event(AppEvent::Conn(Conn::Connecting));
+    app.on_event(AppEvent::Conn(ConnState::Connecting));
     app.on_event(snapshot(vec![]));
-    app.on_event(AppEvent::Conn(Conn::Live { rtt_ms: None }));
+    app.on_event(AppEvent::Conn(ConnState::Live { rtt_ms: None }));
     assert!(!app.stale());
     assert_eq!(app.cart.len(), 1);
 }
@@ -1012,14 +1014,14 @@ fn screen_help() {
 #[test]
 fn screen_offline_is_marked_stale() {
     let mut app = app_with(vec![]);
-    app.on_event(AppEvent::Conn(Conn::Reconnecting {
+    app.on_event(AppEvent::Conn(ConnState::Reconnecting {
         attempt: 3,
-        retry_in_ms: 1800,
+        next_try_in_ms: 1800,
     }));
     let text = draw(&app, View::default(), 80, 24);
     assert!(text.contains("[stale]"), "{text}");
-    assert!(text.contains("offline, retry 3 in 2s"), "{text}");
-    app.on_event(AppEvent::Conn(Conn::Offline));
+    assert!(text.contains("reconnecting (3, 2s)"), "{text}");
+    app.on_event(AppEvent::Conn(ConnState::Offline));
     assert!(draw(&app, View::default(), 80, 24).contains(" offline "));
 }
 
@@ -1029,8 +1031,10 @@ fn ascii_and_no_color() {
     let mut app = app_with(vec![order(1, OrderStatus::Ready)]);
     act(&mut app, &[Action::QuickAdd]);
     let view = View {
-        color: false,
-        ascii: true,
+        theme: kfood_protocol::term::Theme {
+            color: false,
+            ascii: true,
+        },
         ..View::default()
     };
     for screen in Screen::ALL {
@@ -1045,4 +1049,14 @@ fn ascii_and_no_color() {
     }
     act(&mut app, &[Action::Go(Screen::Orders)]);
     insta::assert_snapshot!("orders_ascii_80x24", terminal(&app, view, 80, 24).backend());
+}
+
+/// Below 80×24 the program says the terminal is too small instead of a broken layout.
+#[test]
+fn small_terminal_says_so() {
+    let app = app_with(vec![]);
+    let text = draw(&app, View::default(), 79, 24);
+    assert!(text.contains("terminal too small (need 80×24"), "{text}");
+    assert!(!text.contains("Menu"), "{text}");
+    assert!(!draw(&app, View::default(), 80, 24).contains("too small"));
 }

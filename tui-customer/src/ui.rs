@@ -9,143 +9,50 @@ use kfood_protocol::sanitize::{clean_line, clean_text};
 use kfood_protocol::time::{parse_ms, Millis};
 use kfood_protocol::{Order, OrderStatus};
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
-use ratatui::symbols::border;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{
-    Block, Cell, Clear, HighlightSpacing, Paragraph, Row, Table, TableState, Wrap,
-};
+use ratatui::widgets::{Cell, Clear, HighlightSpacing, Paragraph, Row, Table, TableState, Wrap};
 use ratatui::Frame;
 use time::UtcOffset;
 
-use crate::app::{AddFocus, App, Conn, Level, Overlay, Screen};
+use kfood_protocol::term::status::{self, Tone};
+use kfood_protocol::term::{fmt, small, Theme};
+
+use crate::app::{AddFocus, App, Level, Overlay, Screen};
 use crate::checkout::{mask_number, Checkout, Field};
 use crate::keys::{HELP, TEST_CARDS};
 
-/// How to draw, fixed at start: colour, glyphs, the local time zone.
+/// How to draw, fixed at start: colour and glyphs (the shared [`Theme`],
+/// whose styles it lends), the local time zone.
 #[derive(Debug, Clone, Copy)]
 pub struct View {
-    pub color: bool,
-    pub ascii: bool,
+    pub theme: Theme,
     pub utc_offset: UtcOffset,
 }
 
 impl Default for View {
     fn default() -> Self {
         View {
-            color: true,
-            ascii: false,
+            theme: Theme::default(),
             utc_offset: UtcOffset::UTC,
         }
     }
 }
 
-const ASCII_BORDER: border::Set = border::Set {
-    top_left: "+",
-    top_right: "+",
-    bottom_left: "+",
-    bottom_right: "+",
-    vertical_left: "|",
-    vertical_right: "|",
-    horizontal_top: "-",
-    horizontal_bottom: "-",
-};
+impl std::ops::Deref for View {
+    type Target = Theme;
+    fn deref(&self) -> &Theme {
+        &self.theme
+    }
+}
 
 impl View {
-    fn border(&self) -> border::Set<'static> {
-        if self.ascii {
-            ASCII_BORDER
-        } else {
-            border::PLAIN
-        }
-    }
-
-    fn block<'a>(&self, title: impl Into<Line<'a>>) -> Block<'a> {
-        Block::bordered()
-            .border_set(self.border())
-            .title(title.into())
-            .title_style(self.strong())
-    }
-
+    /// The selection mark and its space.
     fn sel(&self) -> &'static str {
         if self.ascii {
             "> "
         } else {
             "▶ "
-        }
-    }
-
-    fn times(&self) -> &'static str {
-        if self.ascii {
-            "x"
-        } else {
-            "×"
-        }
-    }
-
-    fn dot(&self) -> &'static str {
-        if self.ascii {
-            "-"
-        } else {
-            "·"
-        }
-    }
-
-    fn hide(&self) -> char {
-        if self.ascii {
-            '*'
-        } else {
-            '•'
-        }
-    }
-
-    fn fg(&self, c: Color) -> Style {
-        if self.color {
-            Style::new().fg(c)
-        } else {
-            Style::new()
-        }
-    }
-
-    fn strong(&self) -> Style {
-        Style::new().add_modifier(Modifier::BOLD)
-    }
-
-    fn dim(&self) -> Style {
-        if self.color {
-            Style::new().fg(Color::DarkGray)
-        } else {
-            Style::new()
-        }
-    }
-
-    fn good(&self) -> Style {
-        self.fg(Color::Green)
-    }
-
-    fn bad(&self) -> Style {
-        self.fg(Color::Red).add_modifier(Modifier::BOLD)
-    }
-
-    fn warn(&self) -> Style {
-        self.fg(Color::Yellow)
-    }
-
-    fn selected(&self) -> Style {
-        if self.color {
-            Style::new().bg(Color::Blue).fg(Color::White)
-        } else {
-            Style::new().add_modifier(Modifier::REVERSED)
-        }
-    }
-
-    fn status(&self, s: OrderStatus) -> Style {
-        match s {
-            OrderStatus::Pending => self.warn(),
-            OrderStatus::Preparing => self.fg(Color::Cyan),
-            OrderStatus::Ready => self.good().add_modifier(Modifier::BOLD),
-            OrderStatus::Delivered => self.dim(),
-            OrderStatus::Cancelled => self.dim(),
         }
     }
 }
@@ -155,28 +62,16 @@ pub fn one_line(s: &str) -> String {
     clean_text(s).replace(['\n', '\t'], " ")
 }
 
-/// `$13.50`, `-$1.35`.
-pub fn money(cents: i64) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let c = cents.unsigned_abs();
-    format!("{sign}${}.{:02}", c / 100, c % 100)
-}
-
-/// `10:02` in the viewer's time zone.
-pub fn clock(ms: Millis, offset: UtcOffset) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-        .to_offset(offset);
-    format!("{:02}:{:02}", t.hour(), t.minute())
-}
+pub use kfood_protocol::term::fmt::{clock, money};
 
 fn clock_of(s: &str, view: &View) -> String {
-    parse_ms(s)
-        .map(|ms| clock(ms, view.utc_offset))
-        .unwrap_or_else(|| "--:--".into())
+    fmt::clock_of(s, view.utc_offset)
 }
 
 pub fn render(app: &App, view: &View, frame: &mut Frame) {
+    if small::guard(frame) {
+        return;
+    }
     // A long message gets a second line rather than being cut off.
     let flash_rows = match &app.flash {
         Some(f) if f.text.chars().count() + 1 > usize::from(frame.area().width) => 2,
@@ -246,7 +141,7 @@ fn code_of(app: &App, id: u64) -> String {
 }
 
 fn render_tabs(app: &App, view: &View, frame: &mut Frame, area: Rect) {
-    let mut spans = vec![Span::styled(" KfoodDelights ", view.strong())];
+    let mut spans = vec![Span::styled(" KfoodDelights ", view.bold())];
     for (i, s) in Screen::ALL.iter().enumerate() {
         let count = match s {
             Screen::Cart if app.cart_count() > 0 => format!(" ({})", app.cart_count()),
@@ -422,7 +317,7 @@ fn render_menu(app: &App, view: &View, frame: &mut Frame, area: Rect) {
 
 fn item_summary<'a>(item: &MenuItem, view: &View) -> Line<'a> {
     let mut spans = vec![
-        Span::styled(clean_line(&item.name), view.strong()),
+        Span::styled(clean_line(&item.name), view.bold()),
         Span::raw(format!(
             "  {}  {} {} min",
             money(item.price_cents),
@@ -512,7 +407,7 @@ fn render_cart(app: &App, view: &View, frame: &mut Frame, area: Rect) {
     let lines = vec![
         Line::from(vec![
             Span::raw("Subtotal at menu prices "),
-            Span::styled(subtotal, view.strong()),
+            Span::styled(subtotal, view.bold()),
         ]),
         Line::styled(
             "The relay prices the order (promo, total) at checkout.",
@@ -553,7 +448,7 @@ fn render_checkout(app: &App, view: &View, form: &Checkout, frame: &mut Frame, a
         })
         .collect();
     lines.push(Line::from(vec![
-        Span::styled("Order: ", view.strong()),
+        Span::styled("Order: ", view.bold()),
         Span::raw(summary.join(", ")),
     ]));
     lines.push(Line::from(""));
@@ -561,7 +456,7 @@ fn render_checkout(app: &App, view: &View, form: &Checkout, frame: &mut Frame, a
         let mark = if on { "(*) " } else { "( ) " };
         Span::styled(
             format!("{mark}{label}  "),
-            if on { view.strong() } else { view.dim() },
+            if on { view.bold() } else { view.dim() },
         )
     };
     for field in form.fields() {
@@ -570,7 +465,7 @@ fn render_checkout(app: &App, view: &View, form: &Checkout, frame: &mut Frame, a
             Span::raw(if focused { view.sel() } else { "  " }),
             Span::styled(
                 format!("{:<14}", field.label()),
-                if focused { view.strong() } else { Style::new() },
+                if focused { view.bold() } else { Style::new() },
             ),
         ];
         let cursor = if focused { "_" } else { "" };
@@ -642,7 +537,7 @@ fn render_checkout(app: &App, view: &View, form: &Checkout, frame: &mut Frame, a
             lines.push(Line::from(vec![
                 Span::styled(
                     format!("  {:<14}{}", "Total", money(q.total_cents)),
-                    view.strong(),
+                    view.bold(),
                 ),
                 Span::styled("  priced by the relay", view.dim()),
             ]));
@@ -738,7 +633,7 @@ fn render_orders(app: &App, view: &View, frame: &mut Frame, area: Rect) {
     if !open.is_empty() {
         rows.push(Row::new(vec![Cell::from(Span::styled(
             "Open",
-            view.strong(),
+            view.bold(),
         ))]));
         for o in &open {
             push(&mut rows, o);
@@ -747,7 +642,7 @@ fn render_orders(app: &App, view: &View, frame: &mut Frame, area: Rect) {
     if !closed.is_empty() {
         rows.push(Row::new(vec![Cell::from(Span::styled(
             "History",
-            view.strong(),
+            view.bold(),
         ))]));
         for o in &closed {
             push(&mut rows, o);
@@ -822,7 +717,7 @@ fn render_order(app: &App, view: &View, o: &Order, frame: &mut Frame, area: Rect
         ),
     };
     lines.push(Line::from(vec![
-        Span::styled(format!("{} ", clean_line(&o.code)), view.strong()),
+        Span::styled(format!("{} ", clean_line(&o.code)), view.bold()),
         Span::styled(status_word(o.status), view.status(o.status)),
         Span::raw(format!("  {} {how}", view.dot())),
     ]));
@@ -869,7 +764,7 @@ fn render_order(app: &App, view: &View, o: &Order, frame: &mut Frame, area: Rect
         ));
     }
     if let Some(eta) = eta_text(o, app.now_ms, view) {
-        lines.push(Line::styled(eta, view.strong()));
+        lines.push(Line::styled(eta, view.bold()));
     }
     lines.push(Line::from(""));
     // The timeline: each step with the time it was reached.
@@ -1004,11 +899,7 @@ fn render_notices(app: &App, view: &View, frame: &mut Frame, area: Rect) {
                 Cell::from(kind),
                 Cell::from(one_line(&a.text)),
             ])
-            .style(if n.unread {
-                view.strong()
-            } else {
-                Style::new()
-            })
+            .style(if n.unread { view.bold() } else { Style::new() })
         })
         .collect();
     let empty = rows.is_empty();
@@ -1081,23 +972,11 @@ fn render_flash(app: &App, view: &View, frame: &mut Frame, area: Rect) {
 }
 
 fn render_status(app: &App, view: &View, frame: &mut Frame, area: Rect) {
-    let (conn, style) = match &app.conn {
-        Conn::Connecting => ("connecting".to_owned(), view.warn()),
-        Conn::Live { rtt_ms: Some(ms) } => (format!("live {ms}ms"), view.good()),
-        Conn::Live { rtt_ms: None } => ("live".to_owned(), view.good()),
-        Conn::Reconnecting {
-            attempt,
-            retry_in_ms,
-        } => (
-            format!(
-                "offline, retry {attempt} in {}s",
-                retry_in_ms.div_ceil(1000)
-            ),
-            view.bad(),
-        ),
-        Conn::Polling => ("polling".to_owned(), view.warn()),
-        Conn::Offline => ("offline".to_owned(), view.bad()),
-        Conn::AuthExpired => ("login expired".to_owned(), view.bad()),
+    let conn = status::conn_text(&app.conn);
+    let style = match status::conn_tone(&app.conn) {
+        Tone::Good => view.good(),
+        Tone::Warn => view.warn(),
+        Tone::Bad => view.bad(),
     };
     let user = app
         .user
@@ -1131,14 +1010,14 @@ fn render_help(view: &View, frame: &mut Frame, area: Rect) {
     let mut lines: Vec<Line> = Vec::new();
     for (keys, what) in HELP {
         if what.is_empty() {
-            lines.push(Line::styled(keys.to_string(), view.strong()));
+            lines.push(Line::styled(keys.to_string(), view.bold()));
         } else {
             lines.push(Line::from(format!("  {keys:<16}{what}")));
         }
     }
     lines.push(Line::styled(
         "Test cards (any future expiry, any CVC)",
-        view.strong(),
+        view.bold(),
     ));
     for (card, result) in TEST_CARDS {
         lines.push(Line::from(format!("  {card}  {result}")));

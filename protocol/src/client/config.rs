@@ -83,6 +83,21 @@ impl RelayUrls {
         })
     }
 
+    /// Every address of a comma-separated `--relay` (the relays of one
+    /// cluster, DESIGN §15), in order; a single address gives one.
+    pub fn parse_list(relays: &str) -> Result<Vec<RelayUrls>, ClientError> {
+        let list = relays
+            .split(',')
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(RelayUrls::parse)
+            .collect::<Result<Vec<_>, _>>()?;
+        if list.is_empty() {
+            return Err(ClientError::Config("the relay URL is empty".into()));
+        }
+        Ok(list)
+    }
+
     /// `http` joined with an API path such as `/api/events`.
     pub fn api(&self, path: &str) -> String {
         format!("{}{path}", self.http)
@@ -149,6 +164,11 @@ pub struct ClientConfig {
     pub cache_dir: Option<PathBuf>,
     /// Age after which a cache entry is drawn stale.
     pub cache_ttl: Duration,
+    /// Resume from the cache's last seq (the default). A program whose state
+    /// holds more than the cache keeps (an admin's open alerts and promos)
+    /// turns it off: the cache is still handed over at start, and the
+    /// relay's snapshot then replaces it.
+    pub resume_from_cache: bool,
     /// A PEM certificate (chain) to trust for `wss://`/`https://`, for a
     /// relay with a private certificate. Without it the usual web roots apply.
     pub ca_cert: Option<PathBuf>,
@@ -163,20 +183,30 @@ pub struct ClientConfig {
 impl ClientConfig {
     /// A configuration with the defaults of DESIGN §11 and no cache.
     pub fn new(relay: &str, credentials: Credentials, role: Role) -> Result<Self, ClientError> {
-        Ok(ClientConfig {
-            relay: RelayUrls::parse(relay)?,
+        Ok(ClientConfig::for_relay(
+            RelayUrls::parse(relay)?,
+            credentials,
+            role,
+        ))
+    }
+
+    /// [`ClientConfig::new`] for addresses already parsed.
+    pub fn for_relay(relay: RelayUrls, credentials: Credentials, role: Role) -> Self {
+        ClientConfig {
+            relay,
             credentials,
             role,
             batch_cap: DEFAULT_BATCH_CAP,
             queue_cap: DEFAULT_QUEUE_CAP,
             cache_dir: None,
             cache_ttl: DEFAULT_CACHE_TTL,
+            resume_from_cache: true,
             ca_cert: None,
             backoff: Backoff::default(),
             fallback_after: DEFAULT_FALLBACK_AFTER,
             poll_wait_secs: DEFAULT_POLL_WAIT_SECS,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-        })
+        }
     }
 
     /// Turns the cache on in `dir`.
@@ -276,6 +306,17 @@ mod tests {
         check_err("ws://host/ws?x=1");
         check_err("ws://host#frag");
         check_err("ws://ho st");
+    }
+
+    /// A comma-separated `--relay` gives every relay in order; one bad entry refuses the list.
+    #[test]
+    fn relay_lists() {
+        let l = RelayUrls::parse_list("ws://a:1, wss://b ,").unwrap();
+        let ws: Vec<&str> = l.iter().map(|u| u.ws.as_str()).collect();
+        assert_eq!(ws, ["ws://a:1/ws", "wss://b/ws"]);
+        assert_eq!(RelayUrls::parse_list("h:2").unwrap().len(), 1);
+        assert!(RelayUrls::parse_list(" , ").is_err());
+        assert!(RelayUrls::parse_list("ws://a,ftp://b").is_err());
     }
 
     #[test]

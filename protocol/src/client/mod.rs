@@ -29,6 +29,7 @@ pub mod cache;
 mod config;
 mod driver;
 mod error;
+pub mod login;
 pub mod outbox;
 pub mod seq;
 mod transport;
@@ -49,6 +50,7 @@ pub use config::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_FALLBACK_AFTER, DEFAULT_POLL_WAIT_SECS, DEFAULT_QUEUE_CAP,
 };
 pub use error::ClientError;
+pub use login::{login, register, LoginError};
 pub use seq::SeqTracker;
 
 use crate::envelope::Envelope;

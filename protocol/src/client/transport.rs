@@ -11,9 +11,10 @@ use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use super::config::{ClientConfig, RelayUrls};
 use super::error::ClientError;
+use super::login::LoginError;
 use crate::envelope::Envelope;
 use crate::error::{ErrorCode, ProtocolError};
-use crate::messages::{Credentials, EventsPage, LoginReply};
+use crate::messages::{EventsPage, LoginReply};
 
 pub(crate) type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -45,23 +46,11 @@ impl Transport {
         // tokio-tungstenite builds its default TLS configuration from the
         // process-wide provider; make sure there is one.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut http = reqwest::Client::builder()
-            .connect_timeout(cfg.connect_timeout)
-            .user_agent(concat!("kfood-client/", env!("CARGO_PKG_VERSION")));
-        let mut tls = None;
-        if let Some(ca) = &cfg.ca_cert {
-            tls = Some(tls_config(ca)?);
-            let pem = std::fs::read(ca)
-                .map_err(|e| ClientError::Config(format!("{}: {e}", ca.display())))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| ClientError::Config(format!("{}: {e}", ca.display())))?;
-            for c in certs {
-                http = http.add_root_certificate(c);
-            }
-        }
-        let http = http
-            .build()
-            .map_err(|e| ClientError::Config(format!("cannot build the HTTP client: {e}")))?;
+        let tls = match &cfg.ca_cert {
+            Some(ca) => Some(tls_config(ca)?),
+            None => None,
+        };
+        let http = super::login::http_client(cfg.ca_cert.as_deref(), cfg.connect_timeout)?;
         Ok(Transport {
             urls: cfg.relay.clone(),
             tls,
@@ -90,36 +79,16 @@ impl Transport {
         }
     }
 
-    /// `POST /api/login`.
+    /// `POST /api/login`, through the one login of [`super::login`].
     pub async fn login(self, username: String, password: String) -> Result<LoginReply, HttpFail> {
-        let body = Credentials {
-            username,
-            password,
-            name: None,
-        };
-        let req = self
-            .http
-            .post(self.urls.api("/api/login"))
-            .timeout(self.connect_timeout + HTTP_SLACK)
-            .json(&body);
-        let resp = req
-            .send()
+        let timeout = self.connect_timeout + HTTP_SLACK;
+        super::login::login_with(&self.http, &self.urls, &username, &password, timeout)
             .await
-            .map_err(|e| HttpFail::Other(e.to_string()))?;
-        let status = resp.status();
-        if status.is_success() {
-            return resp
-                .json::<LoginReply>()
-                .await
-                .map_err(|e| HttpFail::Other(format!("unreadable login answer: {e}")));
-        }
-        let err = error_of(resp).await;
-        // A malformed username or password will not get better by retrying.
-        if matches!(status.as_u16(), 400 | 401 | 403) {
-            Err(HttpFail::Auth(err))
-        } else {
-            Err(HttpFail::Other(format!("login: {status}: {}", err.message)))
-        }
+            .map_err(|e| match e {
+                // A malformed username or password will not get better by retrying.
+                LoginError::Refused(p) => HttpFail::Auth(p),
+                other => HttpFail::Other(other.to_string()),
+            })
     }
 
     /// `GET /api/events?since=N&wait=S`.

@@ -18,6 +18,7 @@ fn item(id: &str, cat: &str) -> MenuItem {
         price_cents: 1000,
         available: true,
         prep_minutes: 10,
+        station: "kitchen".into(),
     }
 }
 

@@ -125,6 +125,8 @@ fn priced_line(st: &State, i: usize, l: &m::LineRequest) -> Result<OrderLine, Pr
         qty: l.qty,
         unit_price_cents: item.price_cents,
         notes,
+        station: item.station.clone(),
+        done: None,
     })
 }
 

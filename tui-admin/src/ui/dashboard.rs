@@ -213,10 +213,13 @@ fn relay(app: &App, th: Theme) -> Paragraph<'static> {
 }
 
 fn waiting(title: &str, app: &App) -> Paragraph<'static> {
-    let why = if app.conn.is_live() {
+    let why = if app.conn.is_connected() {
         "waiting for the relay's first figures…".to_owned()
     } else {
-        format!("no figures yet: {}", app.conn.label())
+        format!(
+            "no figures yet: {}",
+            kfood_protocol::term::status::conn_text(&app.conn)
+        )
     };
     Paragraph::new(Line::from(format!(" {why}"))).block(block(format!(" {title} ")))
 }

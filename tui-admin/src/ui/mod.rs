@@ -6,69 +6,23 @@ mod dashboard;
 mod lists;
 mod overlay;
 
-use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
-use time::UtcOffset;
 
-use crate::app::{App, Conn, Overlay, Screen};
+use kfood_protocol::term::status::{self, Tone};
+use kfood_protocol::term::{small, Theme};
+
+use crate::app::{App, Overlay, Screen};
 use crate::keys;
-use kfood_protocol::time::Millis;
 
-/// Colours, or none at all under `NO_COLOR`.
-#[derive(Debug, Clone, Copy)]
-pub struct Theme {
-    color: bool,
-}
-
-impl Theme {
-    pub fn fg(self, c: Color) -> Style {
-        if self.color {
-            Style::new().fg(c)
-        } else {
-            Style::new()
-        }
-    }
-
-    pub fn bold(self) -> Style {
-        Style::new().add_modifier(Modifier::BOLD)
-    }
-
-    pub fn dim(self) -> Style {
-        if self.color {
-            Style::new().fg(Color::DarkGray)
-        } else {
-            Style::new()
-        }
-    }
-
-    pub fn selected(self) -> Style {
-        Style::new().add_modifier(Modifier::REVERSED)
-    }
-
-    pub fn good(self) -> Style {
-        self.fg(Color::Green)
-    }
-
-    pub fn warn(self) -> Style {
-        self.fg(Color::Yellow)
-    }
-
-    pub fn bad(self) -> Style {
-        self.fg(Color::Red).add_modifier(Modifier::BOLD)
-    }
-
-    pub fn accent(self) -> Style {
-        self.fg(Color::Cyan)
-    }
-}
-
+/// The shared theme: colours (none under `NO_COLOR`) and `--ascii` glyphs.
 pub fn theme(app: &App) -> Theme {
     Theme {
         color: app.look.color,
+        ascii: app.look.ascii,
     }
 }
 
@@ -77,6 +31,9 @@ pub fn block(title: impl Into<Line<'static>>) -> Block<'static> {
 }
 
 pub fn render(app: &App, frame: &mut Frame) {
+    if small::guard(frame) {
+        return;
+    }
     let area = frame.area();
     let [tabs, body, hints, status] = Layout::vertical([
         Constraint::Length(1),
@@ -107,9 +64,8 @@ pub fn render(app: &App, frame: &mut Frame) {
         Overlay::Form(form) => overlay::form(app, frame, body, form),
         Overlay::Confirm(c) => overlay::confirm(app, frame, body, c),
     }
-    if app.look.ascii {
-        asciify(frame.buffer_mut());
-    }
+    // Tables and sparklines take no border set: their glyphs are swapped here.
+    theme(app).asciify(frame.buffer_mut());
 }
 
 fn render_tabs(app: &App, frame: &mut Frame, area: Rect) {
@@ -172,10 +128,10 @@ fn render_message_line(app: &App, frame: &mut Frame, area: Rect) {
 
 fn render_status(app: &App, frame: &mut Frame, area: Rect) {
     let th = theme(app);
-    let conn_style = match &app.conn {
-        Conn::Live { .. } => th.good(),
-        Conn::Polling | Conn::Connecting | Conn::Reconnecting { .. } => th.warn(),
-        Conn::Offline { .. } | Conn::AuthExpired => th.bad(),
+    let conn_style = match status::conn_tone(&app.conn) {
+        Tone::Good => th.good(),
+        Tone::Warn => th.warn(),
+        Tone::Bad => th.bad(),
     };
     let user = match &app.user {
         Some(u) => format!("{} ({})", crate::app::clean(&u.name), u.role),
@@ -193,16 +149,18 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
     } else {
         Span::styled(format!("{open} {}", plural(open, "alert")), th.warn())
     };
-    let relay = app
-        .relay
-        .split_once("://")
-        .map(|(_, r)| r)
-        .unwrap_or(&app.relay);
-    let relay = relay.strip_suffix("/ws").unwrap_or(relay);
-    let sep = Span::styled(" │ ", th.dim());
+    let relay = status::relay_label(&app.relay);
+    // Orders on screen while nothing arrives came from the cache or an
+    // earlier connection: say so in words.
+    let stale = if !app.conn.is_connected() && !app.orders.is_empty() {
+        " stale"
+    } else {
+        ""
+    };
+    let sep = Span::styled(th.sep(), th.dim());
     let line = Line::from(vec![
         Span::styled(
-            format!(" {}", app.conn.label()),
+            format!(" {}{stale}", status::conn_text(&app.conn)),
             conn_style.add_modifier(Modifier::BOLD),
         ),
         sep.clone(),
@@ -210,7 +168,7 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
         sep.clone(),
         alerts,
         sep,
-        Span::raw(format!("relay {}", crate::app::clean(relay))),
+        Span::raw(format!("relay {}", crate::app::clean(&relay))),
     ]);
     let style = if app.look.color {
         Style::new().bg(Color::Black)
@@ -245,20 +203,11 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
-/// `10:02:33` in the viewer's time zone.
-pub fn clock(ms: Millis, offset: UtcOffset) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-        .to_offset(offset);
-    format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
-}
-
-/// `10:02` in the viewer's time zone.
-pub fn clock_hm(ms: Millis, offset: UtcOffset) -> String {
-    let mut s = clock(ms, offset);
-    s.truncate(5);
-    s
-}
+/// Times as every program writes them: `clock` is `10:02:33`, `clock_hm`
+/// `10:02`, `age` `12m`, `uptime` `2h 05m`.
+pub use kfood_protocol::term::fmt::{
+    age, clock as clock_hm, clock_secs as clock, duration_s as uptime,
+};
 
 /// `alert` or `alerts`.
 pub fn plural(n: usize, word: &str) -> String {
@@ -266,27 +215,6 @@ pub fn plural(n: usize, word: &str) -> String {
         word.to_owned()
     } else {
         format!("{word}s")
-    }
-}
-
-/// `45s`, `12m`, `1h05m`, `3d`.
-pub fn age(ms: Millis) -> String {
-    let s = (ms / 1000).max(0);
-    match s {
-        0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m", s / 60),
-        3600..=86_399 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
-        _ => format!("{}d", s / 86_400),
-    }
-}
-
-/// `2h 05m`, `3d 4h`, `45s` for an uptime.
-pub fn uptime(s: u64) -> String {
-    match s {
-        0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m {:02}s", s / 60, s % 60),
-        3600..=86_399 => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
-        _ => format!("{}d {}h", s / 86_400, (s % 86_400) / 3600),
     }
 }
 
@@ -314,34 +242,10 @@ pub fn num(v: f64) -> String {
     }
 }
 
-/// For `--ascii`: every drawing glyph replaced by a plain character.
-fn asciify(buf: &mut Buffer) {
-    for cell in buf.content.iter_mut() {
-        let replacement = match cell.symbol() {
-            "┌" | "┐" | "└" | "┘" | "├" | "┤" | "┬" | "┴" | "┼" | "╭" | "╮" | "╰" | "╯" => {
-                "+"
-            }
-            "─" | "━" | "═" => "-",
-            "│" | "┃" | "║" => "|",
-            "█" | "▇" | "▆" => "#",
-            "▅" | "▄" => "=",
-            "▃" | "▂" => "-",
-            "▁" => "_",
-            "·" | "•" => ".",
-            "…" => "~",
-            "→" => ">",
-            "↑" => "^",
-            "↓" => "v",
-            "×" => "x",
-            _ => continue,
-        };
-        cell.set_symbol(replacement);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use time::UtcOffset;
 
     #[test]
     fn figures() {

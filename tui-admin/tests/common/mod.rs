@@ -2,7 +2,8 @@
 //! fixed time, fed to the program as the relay would send it.
 #![allow(dead_code)]
 
-use kfood_admin::app::{App, AppEvent, Conn, Look, NetCmd};
+use kfood_admin::app::{App, AppEvent, Look, NetCmd};
+use kfood_protocol::client::ConnState;
 use kfood_protocol::time::{format_ms, Millis};
 use kfood_protocol::{Envelope, Role, UserRef};
 use ratatui::backend::TestBackend;
@@ -159,7 +160,7 @@ pub fn busy_app() -> App {
         name: "Demo Admin".into(),
         role: Role::Admin,
     }));
-    app.handle(AppEvent::Conn(Conn::Live { rtt_ms: Some(3) }));
+    app.handle(AppEvent::Conn(ConnState::Live { rtt_ms: Some(3) }));
     // Connecting asks for the users and the newest activity; answer both.
     for NetCmd::Request { id, kind, .. } in std::mem::take(&mut app.outbox) {
         let data = match kind.as_str() {

@@ -1,6 +1,8 @@
 //! One simulated user's connection, through the same connection manager the
 //! terminal programs use (`kfood_protocol::client`): requests with their
 //! replies, a stream of the events the relay sends, and reconnects counted.
+//! Requests go out as typed [`Request`] values; replies are read typed with
+//! [`Ack::get`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -9,7 +11,8 @@ use std::time::Duration;
 use kfood_protocol::client::{
     Client, ClientConfig, ClientError, ClientEvent, ClientHandle, ConnState, Credentials,
 };
-use kfood_protocol::{Envelope, Role};
+use kfood_protocol::{Envelope, Request, Role};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -19,6 +22,20 @@ use crate::Target;
 const EVENT_QUEUE: usize = 4096;
 /// How long a user may take to become live before it counts as failed.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long a request may wait for its reply before it counts as `timeout`.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The `data` of an `ack`.
+pub struct Ack(Value);
+
+impl Ack {
+    /// The ack's `field`, read as `T` (an [`kfood_protocol::Order`], a quote's
+    /// total, an announcement); `None` when it is missing or not a `T`.
+    pub fn get<T: DeserializeOwned>(&self, field: &str) -> Option<T> {
+        let v = self.0.get(field)?.clone();
+        kfood_protocol::envelope::parse_value(v).ok()
+    }
+}
 
 #[derive(Clone)]
 pub struct SimConn {
@@ -77,10 +94,10 @@ impl SimConn {
         Ok((SimConn { handle, reconnects }, rx))
     }
 
-    /// Sends `kind` and waits for its reply: the ack's data, or the error code.
-    pub async fn request(&self, kind: &str, data: Value) -> Result<Value, String> {
-        match tokio::time::timeout(Duration::from_secs(60), self.handle.request(kind, data)).await {
-            Ok(Ok(ack)) => Ok(ack.data),
+    /// Sends `req` and waits for its reply: the ack, or the error code.
+    pub async fn request(&self, req: &Request) -> Result<Ack, String> {
+        match tokio::time::timeout(REPLY_TIMEOUT, self.handle.send(req)).await {
+            Ok(Ok(ack)) => Ok(Ack(ack.data)),
             Ok(Err(ClientError::Refused(e))) => Err(e.code.as_str().to_owned()),
             Ok(Err(ClientError::QueueFull(_))) => Err("queue_full".into()),
             Ok(Err(ClientError::AuthExpired)) => Err("auth_expired".into()),

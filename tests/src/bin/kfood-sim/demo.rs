@@ -4,15 +4,14 @@
 use std::time::Duration;
 
 use clap::Args;
-use kfood_protocol::messages::kind;
-use kfood_protocol::{Envelope, Role};
+use kfood_protocol::messages::{kind, OrderCancel, OrderPlace, Snapshot};
+use kfood_protocol::{Envelope, Event, Order, OrderStatus, Request, Role};
 use rand::Rng;
-use serde_json::json;
 use tokio::sync::mpsc;
 
 use crate::conn::SimConn;
-use crate::load::random_order;
 use crate::tokens::Minter;
+use crate::wire::{card_payment, durable, random_order, status_update};
 use crate::Target;
 
 #[derive(Args)]
@@ -32,6 +31,11 @@ pub struct DemoArgs {
     #[arg(long)]
     pub duration: Option<u64>,
 }
+
+/// A test card the payment gateway declines (`card_declined`).
+const CARD_DECLINED: &str = "4000000000000002";
+/// A test card the payment gateway refuses for lack of funds.
+const CARD_NO_FUNDS: &str = "4000000000009995";
 
 fn scaled(secs: f64, speed: f64) -> Duration {
     Duration::from_secs_f64((secs / speed.max(0.01)).max(0.05))
@@ -90,11 +94,10 @@ async fn customer_bot(
         let name = name.clone();
         async move {
             while let Some(e) = events.recv().await {
-                if e.kind == kind::ORDER_UPDATE && e.data["status"] == "ready" {
-                    println!(
-                        "{name}: {} is ready",
-                        e.data["order"]["code"].as_str().unwrap_or("?")
-                    );
+                if let Some(Event::OrderUpdate(u)) = durable(&e) {
+                    if u.status == OrderStatus::Ready {
+                        println!("{name}: {} is ready", u.order.code);
+                    }
                 }
             }
         }
@@ -111,36 +114,34 @@ async fn customer_bot(
             )
         };
         // Browse first: the relay prices the cart.
-        let mut quote = order.clone();
-        if let Some(o) = quote.as_object_mut() {
-            o.remove("payment");
-        }
-        let Ok(q) = conn.request(kind::ORDER_QUOTE, quote).await else {
+        let quote = Request::OrderQuote(OrderPlace {
+            payment: None,
+            ..order.clone()
+        });
+        let Ok(q) = conn.request(&quote).await else {
             continue;
         };
-        order["expected_total_cents"] = q["total_cents"].clone();
+        order.expected_total_cents = q.get::<i64>("total_cents");
         if roll < 12 {
-            order["payment"] = json!({"method": "card", "card": {"number": "4000000000000002", "exp": "12/30", "cvc": "123"}});
+            order.payment = Some(card_payment(CARD_DECLINED));
         } else if roll < 16 {
-            order["payment"] = json!({"method": "card", "card": {"number": "4000000000009995", "exp": "12/30", "cvc": "123"}});
+            order.payment = Some(card_payment(CARD_NO_FUNDS));
         }
-        match conn.request(kind::ORDER_PLACE, order).await {
+        match conn.request(&Request::OrderPlace(order)).await {
             Ok(ack) => {
-                let code = ack["order"]["code"].as_str().unwrap_or("?").to_owned();
-                println!(
-                    "{name}: placed {code} ({} cents)",
-                    ack["order"]["total_cents"]
-                );
+                let Some(placed) = ack.get::<Order>("order") else {
+                    println!("{name}: placed an order the ack does not show");
+                    continue;
+                };
+                let code = &placed.code;
+                println!("{name}: placed {code} ({} cents)", placed.total_cents);
                 if cancel {
                     tokio::time::sleep(scaled(4.0, speed)).await;
-                    let id = ack["order"]["id"].clone();
-                    match conn
-                        .request(
-                            kind::ORDER_CANCEL,
-                            json!({"order_id": id, "reason": "changed my mind"}),
-                        )
-                        .await
-                    {
+                    let req = Request::OrderCancel(OrderCancel {
+                        order_id: placed.id,
+                        reason: "changed my mind".to_owned(),
+                    });
+                    match conn.request(&req).await {
                         Ok(_) => println!("{name}: cancelled {code}"),
                         Err(c) => println!("{name}: could not cancel {code} ({c})"),
                     }
@@ -156,40 +157,40 @@ async fn customer_bot(
 
 async fn crew_bot(conn: SimConn, mut events: mpsc::Receiver<Envelope>, speed: f64) {
     while let Some(e) = events.recv().await {
-        let orders: Vec<serde_json::Value> = match e.kind.as_str() {
-            kind::ORDER_CREATED => vec![e.data["order"].clone()],
-            kind::SNAPSHOT => e.data["orders"].as_array().cloned().unwrap_or_default(),
-            _ => continue,
+        let orders: Vec<Order> = if e.kind == kind::SNAPSHOT {
+            match e.parse_data::<Snapshot>() {
+                Ok(s) => s.orders,
+                Err(err) => {
+                    tracing::warn!(cause = %err, "unreadable snapshot");
+                    continue;
+                }
+            }
+        } else if let Some(Event::OrderCreated(c)) = durable(&e) {
+            vec![c.order]
+        } else {
+            continue;
         };
         for o in orders {
-            let (Some(id), Some(status)) =
-                (o["id"].as_u64(), o["status"].as_str().map(str::to_owned))
-            else {
-                continue;
-            };
-            if matches!(status.as_str(), "delivered" | "cancelled") {
+            let (id, status) = (o.id, o.status);
+            if matches!(status, OrderStatus::Delivered | OrderStatus::Cancelled) {
                 continue;
             }
-            let prep = o["prep_minutes"].as_f64().unwrap_or(10.0);
+            let prep = f64::from(o.prep_minutes);
             let conn = conn.clone();
             tokio::spawn(async move {
                 let steps = [
-                    ("preparing", 5.0),
-                    ("ready", 20.0 + prep * 2.0),
-                    ("delivered", 15.0),
+                    (OrderStatus::Preparing, 5.0),
+                    (OrderStatus::Ready, 20.0 + prep * 2.0),
+                    (OrderStatus::Delivered, 15.0),
                 ];
+                // Pick up where the order stands: a pending order starts at the first step.
                 let start = steps
                     .iter()
                     .position(|(s, _)| *s == status)
                     .map_or(0, |p| p + 1);
-                let start = if status == "pending" { 0 } else { start };
                 for (next, secs) in &steps[start..] {
                     tokio::time::sleep(scaled(*secs, speed)).await;
-                    if conn
-                        .request(kind::ORDER_UPDATE, json!({"order_id": id, "status": next}))
-                        .await
-                        .is_err()
-                    {
+                    if conn.request(&status_update(id, *next)).await.is_err() {
                         // Cancelled meanwhile, or already moved by a person at kfood-crew.
                         break;
                     }

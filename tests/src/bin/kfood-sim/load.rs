@@ -8,16 +8,16 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use futures_util::stream::{self, StreamExt};
-use kfood_protocol::messages::kind;
-use kfood_protocol::{Envelope, Role};
+use kfood_protocol::messages::{Announce, Announcement, AnnouncementKind, Audience};
+use kfood_protocol::{Envelope, Event, OrderStatus, Request, Role};
 use rand::Rng;
-use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
 use crate::conn::SimConn;
 use crate::procstat;
 use crate::report::{Latencies, Report};
 use crate::tokens::Minter;
+use crate::wire::{durable, random_order, status_update};
 use crate::Target;
 
 #[derive(Args)]
@@ -81,7 +81,7 @@ struct Shared {
     place_to_ack: Mutex<Latencies>,
     update_to_customer: Mutex<Latencies>,
     /// (order id, status) → when crew sent the update.
-    updates_sent: Mutex<HashMap<(u64, String), Instant>>,
+    updates_sent: Mutex<HashMap<(u64, OrderStatus), Instant>>,
     /// announcement id → when it was sent, and when the last client got it.
     announcements: Mutex<HashMap<u64, Heard>>,
     errors: Mutex<BTreeMap<String, u64>>,
@@ -103,50 +103,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-const ITEMS: [&str; 8] = [
-    "bibimbap",
-    "bulgogi",
-    "kimchi-jjigae",
-    "tteokbokki",
-    "japchae",
-    "kimbap",
-    "mandu",
-    "sikhye",
-];
-
-/// A random order: one to three lines, mostly card, some cash.
-pub fn random_order(rng: &mut impl Rng, menu: &[String]) -> Value {
-    let pool: Vec<&str> = if menu.is_empty() {
-        ITEMS.to_vec()
-    } else {
-        menu.iter().map(String::as_str).collect()
-    };
-    let n = rng.gen_range(1..=3);
-    let items: Vec<Value> = (0..n)
-        .map(
-            |_| json!({"item_id": pool[rng.gen_range(0..pool.len())], "qty": rng.gen_range(1..=2)}),
-        )
-        .collect();
-    let payment = if rng.gen_bool(0.8) {
-        json!({"method": "card", "card": {"number": "4242424242424242", "exp": "12/30", "cvc": "123"}})
-    } else {
-        json!({"method": "cash"})
-    };
-    json!({
-        "client_order_id": uuid::Uuid::new_v4(),
-        "items": items,
-        "fulfillment": {"kind": "pickup"},
-        "payment": payment,
-    })
-}
-
 async fn connect_all(
     target: &Target,
     minter: &Minter,
     users: Vec<(String, Role)>,
     concurrency: usize,
     shared: &Arc<Shared>,
-) -> Vec<(String, Role, Option<(SimConn, mpsc::Receiver<Envelope>)>)> {
+) -> Vec<Connected> {
     let mut tokens = Vec::with_capacity(users.len());
     for (id, role) in users {
         let t = minter.token(&id, &id, role);
@@ -183,6 +146,17 @@ async fn connect_all(
         .await
 }
 
+/// A user's id, role, and its connection with its events (none when it
+/// could not connect).
+type Connected = (String, Role, Option<(SimConn, mpsc::Receiver<Envelope>)>);
+
+/// The connected users by role, their bots running.
+struct Roles {
+    customers: Vec<SimConn>,
+    admin: Option<SimConn>,
+    all: Vec<SimConn>,
+}
+
 pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
     let minter = Minter::from_env(args.target.relay_bin.clone(), args.target.data_dir.clone())?;
     let shared = Arc::new(Shared::default());
@@ -212,131 +186,22 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
     let peak_rss = Arc::new(AtomicU64::new(start_sample.map_or(0, |s| s.rss_kib)));
     let deadline = Instant::now() + Duration::from_secs(args.duration);
     let stop = tokio_util::sync::CancellationToken::new();
-    let mut customers = Vec::new();
-    let mut crew = Vec::new();
-    let mut admin: Option<SimConn> = None;
-    let mut all = Vec::new();
-    let crew_total = conns
-        .iter()
-        .filter(|(_, r, c)| *r == Role::Crew && c.is_some())
-        .count()
-        .max(1);
-    for (_, role, c) in conns {
-        let Some((conn, events)) = c else { continue };
-        all.push(conn.clone());
-        match role {
-            Role::Customer => {
-                tokio::spawn(customer_events(events, shared.clone()));
-                customers.push(conn);
-            }
-            Role::Crew => {
-                let idx = crew.len();
-                crew.push(conn.clone());
-                tokio::spawn(crew_loop(
-                    conn,
-                    events,
-                    idx,
-                    crew_total,
-                    shared.clone(),
-                    stop.clone(),
-                ));
-            }
-            Role::Admin => {
-                tokio::spawn(admin_events(events, shared.clone()));
-                admin.get_or_insert(conn);
-            }
-        }
-    }
-    if customers.is_empty() {
+    let roles = start_bots(conns, &shared, &stop);
+    if roles.customers.is_empty() {
         anyhow::bail!("no customer could connect");
     }
-
-    // Progress line and relay sampling, once a second.
-    let progress = {
-        let shared = shared.clone();
-        let stop = stop.clone();
-        let pid = args.relay_pid;
-        let peak = peak_rss.clone();
-        tokio::spawn(async move {
-            let started = Instant::now();
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
-            let mut last = 0;
-            loop {
-                tokio::select! { _ = stop.cancelled() => break, _ = tick.tick() => {} }
-                let acked = shared.acked.load(Ordering::Relaxed);
-                let errs: u64 = lock(&shared.errors).values().sum();
-                let rss = pid.and_then(procstat::sample).map(|s| {
-                    peak.fetch_max(s.rss_kib, Ordering::Relaxed);
-                    format!("  relay RSS {:.1} MiB", s.rss_kib as f64 / 1024.0)
-                });
-                eprint!(
-                    "\r{:>5.0} s  placed {:>7}  acked {:>7}  ({:>5}/s)  errors {:>4}{}   ",
-                    started.elapsed().as_secs_f64(),
-                    shared.placed.load(Ordering::Relaxed),
-                    acked,
-                    acked - last,
-                    errs,
-                    rss.unwrap_or_default()
-                );
-                last = acked;
-            }
-            eprintln!();
-        })
-    };
-
-    // Announcements from the first admin.
-    if let (Some(a), true) = (admin.clone(), args.announce_every > 0) {
-        let shared = shared.clone();
-        let stop = stop.clone();
-        let every = Duration::from_secs(args.announce_every);
-        tokio::spawn(async move {
-            let mut n = 0;
-            loop {
-                tokio::select! { _ = stop.cancelled() => break, _ = tokio::time::sleep(every) => {} }
-                n += 1;
-                let sent = Instant::now();
-                let data = json!({"audience": "all", "kind": "announcement", "text": format!("load test announcement {n}")});
-                match a.request(kind::ANNOUNCE, data).await {
-                    Ok(ack) => {
-                        if let Some(id) = ack["announcement"]["id"].as_u64() {
-                            lock(&shared.announcements)
-                                .entry(id)
-                                .or_insert((None, None))
-                                .0 = Some(sent);
-                        }
-                    }
-                    Err(code) => shared.error(&code),
-                }
-            }
-        });
+    let progress = spawn_progress(
+        shared.clone(),
+        stop.clone(),
+        args.relay_pid,
+        peak_rss.clone(),
+    );
+    if let (Some(a), true) = (roles.admin.clone(), args.announce_every > 0) {
+        spawn_announcer(a, shared.clone(), stop.clone(), args.announce_every);
     }
 
     let run_started = Instant::now();
-    if args.orders_per_sec > 0.0 {
-        let period = Duration::from_secs_f64(1.0 / args.orders_per_sec);
-        let mut tick = tokio::time::interval(period);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-        let mut i = 0usize;
-        while Instant::now() < deadline {
-            tick.tick().await;
-            let c = customers[i % customers.len()].clone();
-            i += 1;
-            tokio::spawn(place(c, shared.clone()));
-        }
-    } else {
-        let mut tasks = Vec::new();
-        for c in &customers {
-            let (c, shared) = (c.clone(), shared.clone());
-            tasks.push(tokio::spawn(async move {
-                while Instant::now() < deadline {
-                    place(c.clone(), shared.clone()).await;
-                }
-            }));
-        }
-        for t in tasks {
-            let _ = t.await;
-        }
-    }
+    drive_orders(&roles.customers, &shared, args.orders_per_sec, deadline).await;
     let elapsed = run_started.elapsed();
     // Let in-flight acks and the last bumps land.
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -350,7 +215,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
             ann.push(l.saturating_duration_since(*s));
         }
     }
-    let reconnects = all.iter().map(SimConn::reconnects).sum();
+    let reconnects = roles.all.iter().map(SimConn::reconnects).sum();
     let acked = shared.acked.load(Ordering::Relaxed);
     let report = Report {
         customers: args.customers,
@@ -379,29 +244,174 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
         std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
         eprintln!("report written to {}", path.display());
     }
-    for c in all {
+    for c in roles.all {
         c.close().await;
     }
     Ok(())
 }
 
-/// Notes what every simulated user receives that the report measures.
-fn note(e: &Envelope, shared: &Shared) {
-    if e.kind == kind::ANNOUNCEMENT {
-        if let Some(id) = e.data["id"].as_u64() {
-            let now = Instant::now();
-            let mut m = lock(&shared.announcements);
-            let entry = m.entry(id).or_insert((None, None));
-            entry.1 = Some(entry.1.map_or(now, |t| t.max(now)));
+/// Starts each connected user's bot: customers note what reaches them, crew
+/// bump orders, admins note announcements.
+fn start_bots(
+    conns: Vec<Connected>,
+    shared: &Arc<Shared>,
+    stop: &tokio_util::sync::CancellationToken,
+) -> Roles {
+    let crew_total = conns
+        .iter()
+        .filter(|(_, r, c)| *r == Role::Crew && c.is_some())
+        .count()
+        .max(1);
+    let mut roles = Roles {
+        customers: Vec::new(),
+        admin: None,
+        all: Vec::new(),
+    };
+    let mut crew_idx = 0;
+    for (_, role, c) in conns {
+        let Some((conn, events)) = c else { continue };
+        roles.all.push(conn.clone());
+        match role {
+            Role::Customer => {
+                tokio::spawn(customer_events(events, shared.clone()));
+                roles.customers.push(conn);
+            }
+            Role::Crew => {
+                let bot = crew_loop(
+                    conn,
+                    events,
+                    crew_idx,
+                    crew_total,
+                    shared.clone(),
+                    stop.clone(),
+                );
+                tokio::spawn(bot);
+                crew_idx += 1;
+            }
+            Role::Admin => {
+                tokio::spawn(admin_events(events, shared.clone()));
+                roles.admin.get_or_insert(conn);
+            }
         }
+    }
+    roles
+}
+
+/// A progress line on stderr and a sample of the relay, once a second.
+fn spawn_progress(
+    shared: Arc<Shared>,
+    stop: tokio_util::sync::CancellationToken,
+    pid: Option<u32>,
+    peak: Arc<AtomicU64>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let started = Instant::now();
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut last = 0;
+        loop {
+            tokio::select! { _ = stop.cancelled() => break, _ = tick.tick() => {} }
+            let acked = shared.acked.load(Ordering::Relaxed);
+            let errs: u64 = lock(&shared.errors).values().sum();
+            let rss = pid.and_then(procstat::sample).map(|s| {
+                peak.fetch_max(s.rss_kib, Ordering::Relaxed);
+                format!("  relay RSS {:.1} MiB", s.rss_kib as f64 / 1024.0)
+            });
+            eprint!(
+                "\r{:>5.0} s  placed {:>7}  acked {:>7}  ({:>5}/s)  errors {:>4}{}   ",
+                started.elapsed().as_secs_f64(),
+                shared.placed.load(Ordering::Relaxed),
+                acked,
+                acked - last,
+                errs,
+                rss.unwrap_or_default()
+            );
+            last = acked;
+        }
+        eprintln!();
+    })
+}
+
+/// Announcements from the first admin every `every_s` seconds, timed to
+/// the last client that receives each.
+fn spawn_announcer(
+    a: SimConn,
+    shared: Arc<Shared>,
+    stop: tokio_util::sync::CancellationToken,
+    every_s: u64,
+) {
+    let every = Duration::from_secs(every_s);
+    tokio::spawn(async move {
+        let mut n = 0;
+        loop {
+            tokio::select! { _ = stop.cancelled() => break, _ = tokio::time::sleep(every) => {} }
+            n += 1;
+            let sent = Instant::now();
+            let req = Request::Announce(Announce {
+                audience: Audience::All,
+                kind: AnnouncementKind::Announcement,
+                text: format!("load test announcement {n}"),
+                expires_at: None,
+            });
+            match a.request(&req).await {
+                Ok(ack) => {
+                    if let Some(a) = ack.get::<Announcement>("announcement") {
+                        lock(&shared.announcements)
+                            .entry(a.id)
+                            .or_insert((None, None))
+                            .0 = Some(sent);
+                    }
+                }
+                Err(code) => shared.error(&code),
+            }
+        }
+    });
+}
+
+/// Places orders until `deadline`: at `rate` per second spread over the
+/// customers, or (rate 0) each customer in a closed loop.
+async fn drive_orders(customers: &[SimConn], shared: &Arc<Shared>, rate: f64, deadline: Instant) {
+    if rate > 0.0 {
+        let period = Duration::from_secs_f64(1.0 / rate);
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        let mut i = 0usize;
+        while Instant::now() < deadline {
+            tick.tick().await;
+            let c = customers[i % customers.len()].clone();
+            i += 1;
+            tokio::spawn(place(c, shared.clone()));
+        }
+        return;
+    }
+    let mut tasks = Vec::new();
+    for c in customers {
+        let (c, shared) = (c.clone(), shared.clone());
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < deadline {
+                place(c.clone(), shared.clone()).await;
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+}
+
+/// Notes what every simulated user receives that the report measures.
+fn note(e: Option<&Event>, shared: &Shared) {
+    if let Some(Event::Announcement(a)) = e {
+        let now = Instant::now();
+        let mut m = lock(&shared.announcements);
+        let entry = m.entry(a.id).or_insert((None, None));
+        entry.1 = Some(entry.1.map_or(now, |t| t.max(now)));
     }
 }
 
 async fn place(c: SimConn, shared: Arc<Shared>) {
-    let data = random_order(&mut rand::thread_rng(), &[]);
+    let req = Request::OrderPlace(random_order(&mut rand::thread_rng(), &[]));
     shared.placed.fetch_add(1, Ordering::Relaxed);
     let sent = Instant::now();
-    match c.request(kind::ORDER_PLACE, data).await {
+    match c.request(&req).await {
         Ok(_) => {
             lock(&shared.place_to_ack).push(sent.elapsed());
             shared.acked.fetch_add(1, Ordering::Relaxed);
@@ -412,11 +422,10 @@ async fn place(c: SimConn, shared: Arc<Shared>) {
 
 async fn customer_events(mut events: mpsc::Receiver<Envelope>, shared: Arc<Shared>) {
     while let Some(e) = events.recv().await {
-        note(&e, &shared);
-        if e.kind == kind::ORDER_UPDATE {
-            let id = e.data["order_id"].as_u64().unwrap_or(0);
-            let status = e.data["status"].as_str().unwrap_or("").to_owned();
-            if let Some(sent) = lock(&shared.updates_sent).remove(&(id, status)) {
+        let ev = durable(&e);
+        note(ev.as_ref(), &shared);
+        if let Some(Event::OrderUpdate(u)) = ev {
+            if let Some(sent) = lock(&shared.updates_sent).remove(&(u.order_id, u.status)) {
                 lock(&shared.update_to_customer).push(sent.elapsed());
             }
         }
@@ -425,7 +434,7 @@ async fn customer_events(mut events: mpsc::Receiver<Envelope>, shared: Arc<Share
 
 async fn admin_events(mut events: mpsc::Receiver<Envelope>, shared: Arc<Shared>) {
     while let Some(e) = events.recv().await {
-        note(&e, &shared);
+        note(durable(&e).as_ref(), &shared);
     }
 }
 
@@ -443,30 +452,27 @@ async fn crew_loop(
             _ = stop.cancelled() => break,
             e = events.recv() => match e { Some(e) => e, None => break },
         };
-        note(&e, &shared);
-        if e.kind != kind::ORDER_CREATED {
-            continue;
-        }
-        let Some(id) = e.data["order_id"].as_u64() else {
+        let ev = durable(&e);
+        note(ev.as_ref(), &shared);
+        let Some(Event::OrderCreated(created)) = ev else {
             continue;
         };
+        let id = created.order_id;
         if (id as usize) % of != idx {
             continue;
         }
         let (conn, shared) = (conn.clone(), shared.clone());
         tokio::spawn(async move {
-            for status in ["preparing", "ready", "delivered"] {
+            for status in [
+                OrderStatus::Preparing,
+                OrderStatus::Ready,
+                OrderStatus::Delivered,
+            ] {
                 let pause = rand::thread_rng().gen_range(100..600);
                 tokio::time::sleep(Duration::from_millis(pause)).await;
-                lock(&shared.updates_sent).insert((id, status.to_owned()), Instant::now());
-                if let Err(code) = conn
-                    .request(
-                        kind::ORDER_UPDATE,
-                        json!({"order_id": id, "status": status}),
-                    )
-                    .await
-                {
-                    lock(&shared.updates_sent).remove(&(id, status.to_owned()));
+                lock(&shared.updates_sent).insert((id, status), Instant::now());
+                if let Err(code) = conn.request(&status_update(id, status)).await {
+                    lock(&shared.updates_sent).remove(&(id, status));
                     shared.error(&code);
                     break;
                 }

@@ -8,6 +8,7 @@ mod load;
 mod procstat;
 mod report;
 mod tokens;
+mod wire;
 
 use std::path::PathBuf;
 
