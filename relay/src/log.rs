@@ -203,6 +203,16 @@ pub fn load(store: &dyn Store) -> Result<State, StoreError> {
     for c in store.commits_after(st.commit_no)? {
         st.fold(&c);
     }
+    // Every stored event belongs to a commit; events beyond the fold come
+    // from a relay that kept state outside its log, and reusing their seqs
+    // would show clients a different history under the same log id.
+    if !store.events_from(st.model.head_seq + 1, 1)?.is_empty() {
+        return Err(StoreError(
+            "the data directory holds events that no commit records (written by an \
+             older relay); start this relay on a new --data-dir"
+                .into(),
+        ));
+    }
     Ok(st)
 }
 
