@@ -76,7 +76,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     opts.limits.validate().map_err(anyhow::Error::msg)?;
     // The relay's state is the fold of its log.
-    let state = log::load(&*store)?;
+    let (state, replayed) = log::load_counting(&*store)?;
     let revoked = state.records.revoked.clone().into_iter().collect();
     let auth = Arc::new(Auth::new(opts.secret, revoked));
     let hub = Arc::new(hub::Hub::default());
@@ -84,6 +84,7 @@ pub async fn run(
     let first_seq = Arc::new(AtomicU64::new(first));
     let core = Core::new(
         state,
+        replayed,
         store.log_id()?,
         hub.clone(),
         auth.clone(),

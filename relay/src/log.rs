@@ -196,12 +196,20 @@ impl State {
 /// The state a start begins with: the newest snapshot, then every commit
 /// after it folded in.
 pub fn load(store: &dyn Store) -> Result<State, StoreError> {
+    load_counting(store).map(|(st, _)| st)
+}
+
+/// [`load`], and how many commits were folded after the snapshot (they
+/// count towards the next one).
+pub fn load_counting(store: &dyn Store) -> Result<(State, u64), StoreError> {
     let mut st = match store.snapshot()? {
         Some(s) => State::from_snapshot(&s)?,
         None => State::default(),
     };
+    let mut replayed = 0;
     for c in store.commits_after(st.commit_no)? {
         st.fold(&c);
+        replayed += 1;
     }
     // Every stored event belongs to a commit; events beyond the fold come
     // from a relay that kept state outside its log, and reusing their seqs
@@ -213,7 +221,7 @@ pub fn load(store: &dyn Store) -> Result<State, StoreError> {
                 .into(),
         ));
     }
-    Ok(st)
+    Ok((st, replayed))
 }
 
 /// Appends one commit of records to a store no relay is serving (the

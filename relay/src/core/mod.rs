@@ -254,9 +254,12 @@ pub struct Core {
 }
 
 impl Core {
-    /// A core over `state`, the fold of the log (`log::load`).
+    /// A core over `state`, the fold of the log (`log::load_counting`),
+    /// `replayed` commits after its snapshot.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         state: State,
+        replayed: u64,
         log_id: String,
         hub: Arc<Hub>,
         auth: Arc<Auth>,
@@ -272,7 +275,7 @@ impl Core {
             limits,
             log_id,
             first_seq,
-            since_snapshot: 0,
+            since_snapshot: replayed,
             watch: Watch::default(),
         }
     }

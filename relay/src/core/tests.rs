@@ -214,13 +214,14 @@ fn write(store: &SledStore, out: &Outcome) {
 }
 
 fn core_over(store: &SledStore, limits: Limits) -> Core {
-    let state = log::load(store).expect("load");
+    let (state, replayed) = log::load_counting(store).expect("load");
     let auth = Arc::new(Auth::new(
         Secret::new(&[7u8; 32]).expect("secret"),
         Default::default(),
     ));
     Core::new(
         state,
+        replayed,
         "test-log".into(),
         Arc::new(Hub::default()),
         auth,
