@@ -376,6 +376,24 @@ mod tests {
         assert!(p.apply_to(&item()).is_err());
     }
 
+    /// Descriptions are one line (DESIGN §9): newline and tab go, on a new
+    /// item and on a change.
+    #[test]
+    fn descriptions_are_one_line() {
+        let p = MenuItemPatch {
+            description: Some("Rice,\nvegetables\tand egg\r".into()),
+            ..full_patch()
+        };
+        assert_eq!(
+            p.clone().into_new_item().unwrap().description,
+            "Rice,vegetablesand egg"
+        );
+        assert_eq!(
+            p.apply_to(&item()).unwrap().description,
+            "Rice,vegetablesand egg"
+        );
+    }
+
     #[test]
     fn promo_discounts() {
         let pct = Promo {

@@ -19,6 +19,8 @@ pub enum Edit {
     Home,
     End,
     Clear,
+    /// The next of a field's suggestions (Ctrl-N).
+    Next,
 }
 
 impl Input {
@@ -77,6 +79,8 @@ impl Input {
                 self.value.clear();
                 self.cursor = 0;
             }
+            // Only a field with suggestions answers it.
+            Edit::Next => {}
         }
     }
 }
@@ -102,8 +106,11 @@ pub struct Field {
     pub key: &'static str,
     pub label: &'static str,
     pub value: Value,
-    /// A short example of what to type, drawn when the field is empty.
-    pub hint: &'static str,
+    /// A short example of what to type, drawn when the field is empty
+    /// (or, for a field with suggestions, beside it).
+    pub hint: String,
+    /// Values Ctrl-N steps through (the stations in use).
+    pub suggestions: Vec<String>,
     /// Shown but not editable (the id of an item being edited).
     pub locked: bool,
 }
@@ -118,7 +125,8 @@ impl Field {
                 secret: false,
                 max,
             },
-            hint: "",
+            hint: String::new(),
+            suggestions: Vec::new(),
             locked: false,
         }
     }
@@ -147,13 +155,20 @@ impl Field {
                 options,
                 index: options.iter().position(|o| *o == selected).unwrap_or(0),
             },
-            hint: "",
+            hint: String::new(),
+            suggestions: Vec::new(),
             locked: false,
         }
     }
 
-    pub fn hint(mut self, hint: &'static str) -> Field {
-        self.hint = hint;
+    pub fn hint(mut self, hint: impl Into<String>) -> Field {
+        self.hint = hint.into();
+        self
+    }
+
+    /// Values Ctrl-N offers in turn.
+    pub fn suggest(mut self, suggestions: Vec<String>) -> Field {
+        self.suggestions = suggestions;
         self
     }
 
@@ -187,6 +202,17 @@ impl Field {
             return;
         }
         match &mut self.value {
+            Value::Text { input, .. } if edit == Edit::Next => {
+                // The suggestion after the one shown, or the first.
+                let next = self
+                    .suggestions
+                    .iter()
+                    .position(|s| *s == input.value)
+                    .map_or(0, |i| (i + 1) % self.suggestions.len().max(1));
+                if let Some(s) = self.suggestions.get(next) {
+                    *input = Input::new(s.clone());
+                }
+            }
             Value::Text { input, max, .. } => input.apply(edit, *max),
             Value::Choice { options, index } => {
                 let n = options.len().max(1);

@@ -58,6 +58,7 @@ fn typing(key: KeyEvent, ctrl: bool) -> Option<Action> {
         KeyCode::Char('u') if ctrl => Action::Input(Edit::Clear),
         KeyCode::Char('a') if ctrl => Action::Input(Edit::Home),
         KeyCode::Char('e') if ctrl => Action::Input(Edit::End),
+        KeyCode::Char('n') if ctrl => Action::Input(Edit::Next),
         KeyCode::Char(c) if !ctrl => Action::Input(Edit::Char(c)),
         _ => return None,
     })
@@ -95,6 +96,7 @@ fn browse(screen: Screen, key: KeyEvent) -> Option<Action> {
         (Screen::Dashboard, 'a') => Action::New,
         (Screen::Orders, '/') => Action::Filter,
         (Screen::Orders, 's') => Action::CycleStatus,
+        (Screen::Orders, 't') => Action::CycleStation,
         (Screen::Orders, 'o') => Action::ToggleSort,
         (Screen::Orders, 'c') => Action::CancelOrder,
         (Screen::Alerts, 'a') => Action::Ack,
@@ -128,6 +130,7 @@ pub fn help(screen: Screen) -> Vec<(&'static str, &'static str)> {
             ("c", "cancel the order (refunds a card), asks first"),
             ("/", "filter by customer, code or status text"),
             ("s", "status filter: all, open, pending … cancelled"),
+            ("t", "station filter: each station in use, then all"),
             ("o", "sort: newest first / oldest first"),
         ],
         Screen::Alerts => vec![("a  Enter", "acknowledge the selected alert")],
@@ -142,7 +145,11 @@ pub fn help(screen: Screen) -> Vec<(&'static str, &'static str)> {
         ],
         Screen::Menu => vec![
             ("n", "add an item"),
-            ("e  Enter", "edit name, category, description, price, prep"),
+            (
+                "e  Enter",
+                "edit name, category, description, price, prep, station",
+            ),
+            ("Ctrl-N", "in the station field: the next station in use"),
             ("Space", "toggle available / 86"),
             ("d  Del", "remove the item, asks first"),
         ],
@@ -182,7 +189,7 @@ pub fn hints(mode: &Mode) -> &'static str {
         Mode::Detail => "c cancel order · Up/Down scroll · Esc close",
         Mode::Browse(s) => match s {
             Screen::Dashboard => "z chart window · a announce · Tab screens · ? keys · q quit",
-            Screen::Orders => "Enter detail · c cancel · / filter · s status · o sort · ? keys",
+            Screen::Orders => "Enter detail · c cancel · / filter · s status · t station · o sort",
             Screen::Alerts => "a / Enter acknowledge · ? keys · q quit",
             Screen::Activity => "/ filter user · t kind · r reload · End older · ? keys",
             Screen::Menu => "n add · e edit · Space 86 · d remove · ? keys",
@@ -251,6 +258,11 @@ mod tests {
             KeyCode::Char('o'),
             Some(Action::ToggleSort),
         );
+        check(
+            Mode::Browse(Orders),
+            KeyCode::Char('t'),
+            Some(Action::CycleStation),
+        );
         check(Mode::Browse(Orders), KeyCode::Enter, Some(Action::Open));
         check(Mode::Browse(Alerts), KeyCode::Char('a'), Some(Action::Ack));
         check(
@@ -300,6 +312,11 @@ mod tests {
             Mode::Typing,
             KeyCode::Backspace,
             Some(Action::Input(Edit::Backspace)),
+        );
+        let ctrl_n = KeyEvent::new(KeyCode::Char('n'), KeyModifiers::CONTROL);
+        assert_eq!(
+            key_to_action(&Mode::Typing, ctrl_n),
+            Some(Action::Input(Edit::Next))
         );
         let ctrl_u = KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL);
         assert_eq!(

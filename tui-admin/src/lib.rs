@@ -1,6 +1,7 @@
 //! kfood-admin: watch and steer the whole restaurant from a shell.
 //!
-//! `app` holds the state and every change to it, `keys` maps keys to
+//! `app` holds the state (what the relay says as one `kfood_protocol::Model`,
+//! plus the program's own UI state) and every change to it, `keys` maps keys to
 //! actions, `ui` draws the state, `net` talks to the relay in its own task,
 //! and `oneshot` holds the `status` and `announce` commands for scripts.
 

@@ -3,8 +3,7 @@
 //! [`NetCmd`]s into its requests. Reconnects, resume from the last seq,
 //! heartbeats and the polling fallback are the manager's.
 
-use kfood_protocol::client::{CachedState, ClientError, ClientEvent, ClientHandle, ConnState};
-use kfood_protocol::messages::{kind, Snapshot};
+use kfood_protocol::client::{ClientError, ClientEvent, ClientHandle, ConnState};
 use kfood_protocol::Envelope;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -58,9 +57,9 @@ pub async fn run(
 /// Sends one request; its answer comes back as [`AppEvent::Reply`] under the
 /// program's own id.
 fn submit(client: &ClientHandle, cmd: NetCmd, tx: &mpsc::Sender<AppEvent>) {
-    let NetCmd::Request { id, kind, data } = cmd;
+    let NetCmd::Request { id, request } = cmd;
     let tx = tx.clone();
-    match client.submit(&kind, data) {
+    match client.submit_request(&request) {
         Ok(pending) => {
             tokio::spawn(async move {
                 let result = pending
@@ -117,52 +116,45 @@ pub fn app_event(ev: ClientEvent) -> Option<AppEvent> {
             Some(AppEvent::Net(env))
         }
         ClientEvent::Error(e) => Some(AppEvent::Net(Envelope::error(None, &e))),
-        // What the cache held at start is drawn as a snapshot until the
-        // relay's own replaces it; the status bar says `stale` meanwhile.
-        ClientEvent::Cached(c) => Some(AppEvent::Net(cached_snapshot(c))),
+        // What the cache held at start is drawn until the relay's replay
+        // (or snapshot) updates it; the status bar says `stale` meanwhile.
+        ClientEvent::Cached(c) => Some(AppEvent::Cached(Box::new(c.entry.model))),
         ClientEvent::Synced { .. } => None,
     }
-}
-
-/// The cache's orders and menu as a `snapshot` the program already applies.
-pub fn cached_snapshot(c: CachedState) -> Envelope {
-    let snap = Snapshot {
-        menu: c.entry.model.menu,
-        orders: c.entry.model.orders.into_values().collect(),
-        announcements: Vec::new(),
-        head_seq: c.entry.last_seq.unwrap_or(0),
-        reset: false,
-        alerts: None,
-        promos: None,
-    };
-    Envelope::new(
-        kind::SNAPSHOT,
-        serde_json::to_value(snap).unwrap_or_default(),
-    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kfood_protocol::client::CachedState;
     use kfood_protocol::{ErrorCode, ProtocolError};
 
-    /// A cached board reaches the program as a snapshot with its orders and menu.
+    /// The cache reaches the program as its whole model, alerts and promos included.
     #[test]
-    fn the_cache_is_drawn_as_a_snapshot() {
+    fn the_cache_is_drawn_whole() {
         let mut entry = kfood_protocol::client::CacheEntry::new("ws://h/ws", "boss");
         entry.last_seq = Some(7);
+        entry.model.head_seq = 7;
+        entry.model.promos.insert(
+            "WELCOME10".into(),
+            kfood_protocol::menu::Promo {
+                code: "WELCOME10".into(),
+                percent_off: Some(10),
+                amount_off_cents: None,
+                active: true,
+                expires_at: None,
+            },
+        );
         let ev = app_event(ClientEvent::Cached(CachedState {
             entry,
             stale: true,
             age_ms: 600_000,
         }));
-        let Some(AppEvent::Net(env)) = ev else {
+        let Some(AppEvent::Cached(model)) = ev else {
             panic!("{ev:?}")
         };
-        assert_eq!(env.kind, kind::SNAPSHOT);
-        let s: Snapshot = env.parse_data().unwrap();
-        assert_eq!(s.head_seq, 7);
-        assert!(s.alerts.is_none() && s.promos.is_none(), "kept as they are");
+        assert_eq!(model.head_seq, 7);
+        assert!(model.promos.contains_key("WELCOME10"));
     }
 
     #[test]

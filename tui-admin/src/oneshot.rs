@@ -14,9 +14,9 @@ use kfood_protocol::messages::{
     Severity, Snapshot, SystemAlert,
 };
 use kfood_protocol::term::{self, CommonArgs, Program, SignInError};
-use kfood_protocol::Envelope;
+use kfood_protocol::{Envelope, Request};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
@@ -340,21 +340,17 @@ pub async fn status(args: &CommonArgs, as_json: bool) -> i32 {
 pub async fn send_announcement(args: &CommonArgs, req: Announce) -> Result<Announcement, Failure> {
     let deadline = Instant::now() + ANNOUNCE_TIMEOUT;
     let s = Session::open(args, deadline).await?;
-    let data = serde_json::to_value(&req).unwrap_or(Value::Null);
-    let reply = tokio::time::timeout_at(deadline, s.client.request(kind::ANNOUNCE, data)).await;
+    let reply = tokio::time::timeout_at(deadline, s.client.send(&Request::Announce(req))).await;
     let result = match reply {
         Err(_) => Err(Failure::Unreachable(anyhow!(
             "the relay did not store the announcement in time"
         ))),
         Ok(Ok(ack)) => announcement_of(&ack)
             .ok_or_else(|| Failure::Refused(anyhow!("the relay's ack carries no announcement"))),
-        Ok(Err(ClientError::Refused(p))) => {
-            let e = crate::app::RequestError::from_data(&json!(p));
-            Err(Failure::Refused(anyhow!(
-                "the relay refused the announcement: {}",
-                e.text()
-            )))
-        }
+        Ok(Err(e @ ClientError::Refused(_))) => Err(Failure::Refused(anyhow!(
+            "the relay refused the announcement: {}",
+            crate::net::request_error(&e).text()
+        ))),
         Ok(Err(e)) => Err(Failure::Unreachable(anyhow!(e))),
     };
     s.close().await;

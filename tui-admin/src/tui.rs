@@ -35,8 +35,16 @@ pub fn client_config(args: &CommonArgs, login: &SignIn) -> ClientConfig {
     config.ca_cert = args.ca_cert.clone();
     config.cache_dir = default_cache_dir();
     config.cache_ttl = args.cache_ttl;
-    // Open alerts and promos are not in the cache: start from a snapshot.
-    config.resume_from_cache = false;
+    // The cache holds the whole model, alerts and promos included, and a
+    // resume replays every durable event missed (system_alert and
+    // promo_update among them): resuming from it is as good as a snapshot.
+    // Metrics, activity and the user list are not durable and are fetched
+    // afresh on every connection. One thing only a snapshot brings: an
+    // announcement another admin wrote for customers or crew (§5 sends an
+    // `announcement` to its audience); a resume misses it whether it
+    // follows a restart or a dropped connection, so starting from a
+    // snapshot would not close that gap.
+    config.resume_from_cache = true;
     config
 }
 
@@ -183,5 +191,9 @@ mod tests {
         assert_eq!(c.cache_dir, default_cache_dir());
         assert_eq!(c.ca_cert.as_deref(), Some("ca.pem".as_ref()));
         assert_eq!((c.role, c.relay.ws.as_str()), (Role::Admin, "ws://h:1/ws"));
+        assert!(
+            c.resume_from_cache,
+            "the cache's model is whole: resume from it"
+        );
     }
 }

@@ -155,3 +155,74 @@ fn states_read_as_text() {
     let s = text(&draw(&on(Screen::Users), 80, 24));
     assert!(s.contains("offline") && s.contains("online"), "{s}");
 }
+
+/// The menu editor's station field: the item's station, the stations in
+/// use beside it, and Ctrl-N stepping to the next one.
+#[test]
+fn menu_editor_sets_the_station() {
+    let mut app = on(Screen::Menu);
+    let s = text(&draw(&app, 80, 24));
+    assert!(s.contains("Station") && s.contains("grill"), "{s}");
+    app.update(Action::Edit);
+    while app_focus(&app) != "station" {
+        app.update(Action::NextField);
+    }
+    let s = text(&draw(&app, 80, 24));
+    assert!(
+        s.contains("Station       wok  Ctrl-N: cold, grill, wok"),
+        "{s}"
+    );
+    app.update(Action::Input(Edit::Next));
+    let s = text(&draw(&app, 80, 24));
+    assert!(s.contains("Station       cold  Ctrl-N"), "{s}");
+    snap("menu_edit_station_80x24", &app, 80, 24);
+}
+
+fn app_focus(app: &App) -> &'static str {
+    match &app.overlay {
+        kfood_admin::app::Overlay::Form(f) => f.fields[f.focus].key,
+        other => panic!("no form: {other:?}"),
+    }
+}
+
+/// The order detail marks each line done (`[x] by Kim 09:41`) or not
+/// (`[ ]`) and names its station.
+#[test]
+fn order_detail_shows_stations_and_marks() {
+    let mut app = on(Screen::Orders);
+    app.update(Action::Down);
+    app.update(Action::Down);
+    app.update(Action::Open);
+    let s = text(&draw(&app, 80, 24));
+    assert!(s.contains("1 of 2 done"), "{s}");
+    assert!(
+        s.contains("[x]  2 × Bibimbap             wok") && s.contains("by Kim 09:41"),
+        "{s}"
+    );
+    assert!(s.contains("[ ]  1 × Japchae              wok"), "{s}");
+}
+
+/// `t` on the orders screen keeps the orders with a line for one station,
+/// cycling through the stations in use, and says so in the title.
+#[test]
+fn orders_filter_by_station() {
+    let mut app = on(Screen::Orders);
+    app.update(Action::CycleStation);
+    assert_eq!(app.station_filter.as_deref(), Some("cold"));
+    let s = text(&draw(&app, 80, 24));
+    assert!(
+        s.contains("Orders · 1 of 5 · status all · station cold"),
+        "{s}"
+    );
+    assert!(s.contains("K-0043") && !s.contains("K-0042"), "{s}");
+    snap("orders_station_80x24", &app, 80, 24);
+    app.update(Action::CycleStation);
+    assert_eq!(app.station_filter.as_deref(), Some("grill"));
+    let s = text(&draw(&app, 80, 24));
+    assert!(s.contains("No order matches the filters"), "{s}");
+    app.update(Action::CycleStation);
+    assert_eq!(app.station_filter.as_deref(), Some("wok"));
+    assert_eq!(app.visible_orders().len(), 5);
+    app.update(Action::CycleStation);
+    assert_eq!(app.station_filter, None, "after the last, every station");
+}

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 fn sent(app: &mut kfood_admin::app::App) -> Vec<(String, String, Value)> {
     std::mem::take(&mut app.outbox)
         .into_iter()
-        .map(|NetCmd::Request { id, kind, data }| (id, kind, data))
+        .map(|NetCmd::Request { id, request }| (id, request.kind().to_owned(), request.data()))
         .collect()
 }
 
@@ -52,10 +52,10 @@ fn refuse(app: &mut kfood_admin::app::App, id: &str, code: &str, field: Option<&
 #[test]
 fn snapshot_and_events() {
     let mut app = busy_app();
-    assert_eq!(app.menu.len(), 4);
-    assert_eq!(app.orders.len(), 5);
+    assert_eq!(app.model.menu.len(), 4);
+    assert_eq!(app.model.orders.len(), 5);
     assert_eq!(app.open_alert_counts(), (1, 1, 0));
-    assert_eq!(app.promos.len(), 2);
+    assert_eq!(app.model.promos.len(), 2);
     assert_eq!(
         app.active_announcements().len(),
         1,
@@ -66,24 +66,24 @@ fn snapshot_and_events() {
         "order_created",
         json!({"order_id": 45, "status": "pending", "order": order(45, "pending", "jung", 0)}),
     ));
-    assert_eq!(app.orders[&45].status, OrderStatus::Pending);
+    assert_eq!(app.model.orders[&45].status, OrderStatus::Pending);
     app.handle(env(
         "order_update",
         json!({"order_id": 45, "status": "preparing", "order": order(45, "preparing", "jung", 0)}),
     ));
-    assert_eq!(app.orders[&45].status, OrderStatus::Preparing);
+    assert_eq!(app.model.orders[&45].status, OrderStatus::Preparing);
 
     // A new item joins the end of its category; a removal drops it.
     app.handle(env("menu_update", json!({"op": "upsert", "item": {"id": "galbi", "name": "LA Galbi", "category": "Grill", "description": "Short ribs", "price_cents": 2400, "available": true, "prep_minutes": 18}})));
-    let ids: Vec<&str> = app.menu.iter().map(|m| m.id.as_str()).collect();
+    let ids: Vec<&str> = app.model.menu.iter().map(|m| m.id.as_str()).collect();
     assert_eq!(ids, ["bibimbap", "japchae", "bulgogi", "galbi", "kimchi"]);
     app.handle(env("menu_update", json!({"op": "set_available", "item": {"id": "bulgogi", "name": "Bulgogi", "category": "Grill", "description": "Grilled beef", "price_cents": 1800, "available": true, "prep_minutes": 15}})));
-    assert!(app.menu[2].available);
+    assert!(app.model.menu[2].available);
     app.handle(env(
         "menu_update",
         json!({"op": "remove", "item": {"id": "galbi"}}),
     ));
-    assert_eq!(app.menu.len(), 4);
+    assert_eq!(app.model.menu.len(), 4);
 
     app.handle(env(
         "system_alert",
@@ -94,7 +94,7 @@ fn snapshot_and_events() {
         "promo_update",
         json!({"code": "SUMMER", "percent_off": 15, "active": true, "expires_at": null}),
     ));
-    assert!(app.promos.contains_key("SUMMER"));
+    assert!(app.model.promos.contains_key("SUMMER"));
     app.handle(env("payment_failed", json!({"client_order_id": "x", "code": "payment_declined", "message": "declined", "payment": {"method": "card", "brand": "visa", "last4": "0002", "amount_cents": 1350}})));
     assert_eq!(app.payment_failures.len(), 1);
 
@@ -103,9 +103,13 @@ fn snapshot_and_events() {
     snap["orders"] = json!([order(50, "pending", "new", 1)]);
     snap["alerts"] = json!([]);
     app.handle(env("snapshot", snap));
-    assert_eq!(app.orders.keys().copied().collect::<Vec<_>>(), [50]);
+    assert_eq!(app.model.orders.keys().copied().collect::<Vec<_>>(), [50]);
     assert_eq!(app.open_alert_counts(), (0, 0, 0));
-    assert_eq!(app.alerts.len(), 1, "the resolved alert stays in the list");
+    assert_eq!(
+        app.model.alerts.len(),
+        1,
+        "the resolved alert stays in the list"
+    );
 }
 
 /// Metrics feed the dashboard's figures and the rolling chart buffer.
@@ -231,7 +235,7 @@ fn cancel_order_with_confirmation() {
     cancelled["status"] = json!("cancelled");
     ok(&mut app, id, json!({"order": cancelled}));
     assert_eq!(app.overlay, Overlay::None);
-    assert_eq!(app.orders[&42].status, OrderStatus::Cancelled);
+    assert_eq!(app.model.orders[&42].status, OrderStatus::Cancelled);
     assert!(app
         .flash
         .as_ref()
@@ -314,7 +318,7 @@ fn menu_editor() {
     assert_eq!(
         reqs[0].2,
         json!({"op": "upsert", "item": {"id": "tteokbokki", "name": "Tteokbokki", "category": "Street food",
-            "description": "Rice cakes in gochujang", "price_cents": 950, "prep_minutes": 9, "available": true}})
+            "description": "Rice cakes in gochujang", "price_cents": 950, "prep_minutes": 9, "available": true, "station": "wok"}})
     );
     // The relay refuses: the form stays, at the field it names.
     refuse(&mut app, &reqs[0].0, "invalid", Some("item.prep_minutes"));
@@ -328,7 +332,7 @@ fn menu_editor() {
     let item = reqs[0].2["item"].clone();
     ok(&mut app, &reqs[0].0, json!({"item": item}));
     assert_eq!(app.overlay, Overlay::None);
-    assert!(app.menu.iter().any(|m| m.id == "tteokbokki"));
+    assert!(app.model.menu.iter().any(|m| m.id == "tteokbokki"));
 
     // Edit the price of the first item.
     app.update(Action::Top);
@@ -366,7 +370,7 @@ fn menu_editor() {
         json!({"op": "remove", "item": {"id": "bibimbap"}})
     );
     ok(&mut app, &reqs[0].0, json!({"item": {"id": "bibimbap"}}));
-    assert!(!app.menu.iter().any(|m| m.id == "bibimbap"));
+    assert!(!app.model.menu.iter().any(|m| m.id == "bibimbap"));
     assert_eq!(app.overlay, Overlay::None);
 }
 
@@ -442,7 +446,7 @@ fn promos() {
         &reqs[0].0,
         json!({"promo": {"code": "WELCOME10", "percent_off": 10, "active": false, "expires_at": null}}),
     );
-    assert!(!app.promos["WELCOME10"].active);
+    assert!(!app.model.promos["WELCOME10"].active);
 }
 
 /// Users: listed on connect, created, their sessions revoked after a confirmation.
@@ -624,4 +628,112 @@ fn network_text_is_cleaned_before_drawing() {
     let screen = text(&t);
     assert!(!screen.contains('\u{1b}'));
     assert!(screen.contains("evil [2J text"));
+}
+
+/// Resuming from the cache: its whole model (alerts and promos included) is
+/// drawn at once, and the events replayed after it (a resolved alert, a
+/// changed promo) bring it up to date without a snapshot.
+#[test]
+fn resume_from_the_cache_replays_alerts_and_promos() {
+    let cached = busy_app().model;
+    let mut app = kfood_admin::app::App::new(
+        "ws://127.0.0.1:8080/ws",
+        kfood_admin::app::Look {
+            ascii: false,
+            color: true,
+        },
+        NOW,
+        time::UtcOffset::UTC,
+    );
+    app.handle(AppEvent::Cached(Box::new(cached)));
+    assert_eq!(app.open_alert_counts(), (1, 1, 0));
+    assert_eq!(app.model.promos.len(), 2);
+    assert_eq!(app.model.head_seq, 120);
+
+    let replayed = |kind: &str, seq: u64, data: Value| {
+        let mut e = kfood_protocol::Envelope::new(kind, data);
+        e.seq = Some(seq);
+        AppEvent::Net(e)
+    };
+    app.handle(replayed(
+        "system_alert",
+        121,
+        alert(4, "critical", "no_crew", "resolved", true),
+    ));
+    app.handle(replayed(
+        "promo_update",
+        122,
+        json!({"code": "FIVEOFF", "amount_off_cents": 500, "active": true, "expires_at": null}),
+    ));
+    assert_eq!(app.open_alert_counts(), (0, 1, 0));
+    assert!(app.model.promos["FIVEOFF"].active);
+    assert_eq!(app.model.head_seq, 122);
+}
+
+/// The menu editor checks a station locally (`[a-z0-9_-]{1,24}`), names the
+/// field, and sends a good one as the upsert's `item.station`.
+#[test]
+fn menu_editor_sends_the_station() {
+    let mut app = busy_app();
+    app.update(Action::Go(Screen::Menu));
+    app.update(Action::Edit);
+    let focus = |app: &kfood_admin::app::App| match &app.overlay {
+        Overlay::Form(f) => f.fields[f.focus].key,
+        _ => panic!("no form"),
+    };
+    while focus(&app) != "station" {
+        app.update(Action::NextField);
+    }
+    clear_field(&mut app);
+    type_text(&mut app, "Grill!");
+    app.update(Action::Submit);
+    let Overlay::Form(f) = &app.overlay else {
+        panic!()
+    };
+    assert!(f.error.as_deref().unwrap().contains("a-z"), "{:?}", f.error);
+    assert_eq!(f.fields[f.focus].key, "station");
+    assert!(app.outbox.is_empty(), "nothing is sent");
+
+    clear_field(&mut app);
+    type_text(&mut app, "grill");
+    app.update(Action::Submit);
+    let reqs = sent(&mut app);
+    assert_eq!(reqs[0].1, "menu_update");
+    assert_eq!(reqs[0].2["op"], "upsert");
+    assert_eq!(reqs[0].2["item"]["id"], "bibimbap");
+    assert_eq!(reqs[0].2["item"]["station"], "grill");
+
+    // A new item starts at the station of the selected row.
+    app.update(Action::Close);
+    app.update(Action::Down);
+    app.update(Action::Down);
+    app.update(Action::New);
+    let Overlay::Form(f) = &app.overlay else {
+        panic!()
+    };
+    assert_eq!(f.get("station"), "grill");
+    assert_eq!(f.get("category"), "Grill");
+}
+
+/// The station filter follows the stations in use, including one that only
+/// a new menu item brings.
+#[test]
+fn station_filter_follows_the_stations_in_use() {
+    let mut app = busy_app();
+    assert_eq!(app.stations_in_use(), ["cold", "grill", "wok"]);
+    app.handle(env(
+        "menu_update",
+        json!({"op": "upsert", "item": {"id": "soju", "name": "Soju",
+        "category": "Drinks", "description": "", "price_cents": 900, "available": true,
+        "prep_minutes": 1, "station": "drinks"}}),
+    ));
+    assert_eq!(app.stations_in_use(), ["cold", "drinks", "grill", "wok"]);
+    app.update(Action::CycleStation);
+    assert_eq!(app.station_filter, None, "only on the orders screen");
+    app.update(Action::Go(Screen::Orders));
+    app.update(Action::CycleStation);
+    app.update(Action::CycleStation);
+    assert_eq!(app.station_filter.as_deref(), Some("drinks"));
+    assert!(app.visible_orders().is_empty());
+    assert!(app.selected_order().is_none());
 }

@@ -43,7 +43,7 @@ fn snapshot_seeds_the_board_and_selects_the_oldest_leftmost() {
     assert_eq!(app.board(), [vec![2, 3], vec![1], vec![4]]);
     assert_eq!(code_of(&app).as_deref(), Some("K-0002"));
     assert_eq!(app.open_count(), 4);
-    assert_eq!(app.menu.len(), 5);
+    assert_eq!(app.model.menu.len(), 5);
     assert_eq!(app.bells_due, 0, "the first snapshot does not ring");
 }
 
@@ -73,13 +73,13 @@ fn bump_sends_the_next_status_and_moves_on() {
     assert_eq!(data, &json!({"order_id": 1, "status": "preparing"}));
     assert_eq!(app.board(), [vec![2], vec![1], vec![]]);
     assert_eq!(app.selected, Some(2));
-    assert!(app.tickets[&1].is_unconfirmed());
+    assert!(app.ticket(1).unwrap().is_unconfirmed());
 
     // The relay's ack settles it.
     let done = changed(a, Preparing, T0 + 5 * MIN, cook(), None);
     app.handle(ack(id, json!({"ref": id, "order": done})));
-    assert!(!app.tickets[&1].is_unconfirmed());
-    assert_eq!(app.tickets[&1].order.status, Preparing);
+    assert!(!app.ticket(1).unwrap().is_unconfirmed());
+    assert_eq!(app.ticket(1).unwrap().order.status, Preparing);
     assert_eq!(app.unanswered(), 0);
 }
 
@@ -124,7 +124,7 @@ fn single_ticket_follows_its_bumps_to_delivered() {
     for (id, ..) in &reqs {
         app.handle(ack(id, json!({"order": delivered})));
     }
-    assert!(app.tickets.is_empty());
+    assert_eq!(app.open_count(), 0);
     assert_eq!(app.selected, None);
 }
 
@@ -202,7 +202,7 @@ fn prep_minutes_step_by_one() {
         })
         .collect();
     assert_eq!(mins, [json!(13), json!(14), json!(13)]);
-    assert_eq!(app.tickets[&1].prep_minutes(), 13);
+    assert_eq!(app.ticket(1).unwrap().prep_minutes(), 13);
 }
 
 /// `d` asks for delivery minutes on a delivery; a pickup has none.
@@ -224,7 +224,7 @@ fn delivery_minutes_for_deliveries_only() {
     app.update(Action::Submit);
     let reqs = sent(&mut app);
     assert_eq!(reqs[0].2, json!({"order_id": 2, "delivery_minutes": 35}));
-    assert_eq!(app.tickets[&2].delivery_minutes(), 35);
+    assert_eq!(app.ticket(2).unwrap().delivery_minutes(), 35);
 }
 
 /// The 86 list sends `menu_update set_available` and shows the change at once.
@@ -241,7 +241,7 @@ fn eighty_six_toggles_availability() {
         reqs[0].2,
         json!({"op": "set_available", "item": {"id": "japchae", "available": false}})
     );
-    let japchae = app.menu[1].clone();
+    let japchae = app.model.menu[1].clone();
     assert!(!app.item_available(&japchae));
     // The relay's event settles the menu; the ack clears the local change.
     let mut item = japchae.clone();
@@ -252,7 +252,7 @@ fn eighty_six_toggles_availability() {
     ));
     app.handle(ack(&reqs[0].0, json!({"item": item})));
     assert!(app.local_available.is_empty());
-    assert!(!app.menu[1].available);
+    assert!(!app.model.menu[1].available);
     // An item already 86'd comes back.
     app.update(Action::Move(Dir::Down));
     app.update(Action::Move(Dir::Down));
@@ -283,7 +283,7 @@ fn cancelled_by_the_customer_is_flagged_until_cleared() {
         Some("changed my mind"),
     );
     app.handle(order_event("order_cancelled", &gone));
-    let t = &app.tickets[&1];
+    let t = app.ticket(1).unwrap();
     assert_eq!(t.flag, Some(Flag::Cancelled));
     assert_eq!(t.cancel_note(), Some("changed my mind"));
     assert_eq!(app.board()[0], vec![1, 2]);
@@ -303,11 +303,11 @@ fn modified_order_is_acknowledged_before_bumping() {
     a.modified = true;
     a.updated_at = kfood_protocol::time::format_ms(T0 + 3 * MIN);
     app.handle(order_event("order_modified", &a));
-    assert_eq!(app.tickets[&1].flag, Some(Flag::Modified));
-    assert_eq!(app.tickets[&1].order.instructions, "no onions");
+    assert_eq!(app.ticket(1).unwrap().flag, Some(Flag::Modified));
+    assert_eq!(app.ticket(1).unwrap().order.instructions, "no onions");
     app.update(Action::Bump);
     assert!(sent(&mut app).is_empty());
-    assert_eq!(app.tickets[&1].flag, None);
+    assert_eq!(app.ticket(1).unwrap().flag, None);
     app.update(Action::Bump);
     assert_eq!(sent(&mut app)[0].2["status"], "preparing");
 }
@@ -349,28 +349,42 @@ fn older_descriptions_never_win() {
     app.handle(order_event("order_update", &prep));
     app.handle(order_event("order_update", &ready));
     app.handle(ack(&id, json!({"order": prep})));
-    assert_eq!(app.tickets[&1].status(), Ready);
+    assert_eq!(app.ticket(1).unwrap().status(), Ready);
 }
 
-/// WARN after 10 minutes and LATE after 20 (configurable), pending and
-/// preparing only.
+/// WARN is the board's own age threshold (10 minutes, `--warn-after`),
+/// pending and preparing only; LATE is the order's one rule: past its ETA
+/// (DESIGN §6), whatever the ticket's age.
 #[test]
-fn age_thresholds() {
+fn warn_by_age_late_by_eta() {
+    let mut slow = order(3, Pending, T0 - 20 * MIN, &[("A", 1, "")]);
+    slow.prep_minutes = 30;
+    slow.eta = slow.compute_eta();
     let mut app = app_with(&[
         order(1, Pending, T0, &[("A", 1, "")]),
         order(2, Preparing, T0 - 6 * MIN, &[("A", 1, "")]),
-        order(3, Pending, T0 - 20 * MIN, &[("A", 1, "")]),
+        slow,
         order(4, Ready, T0 - 60 * MIN, &[("A", 1, "")]),
+        order(5, Preparing, T0 - 20 * MIN, &[("A", 1, "")]),
     ]);
-    let u = |app: &App, id| app.urgency(&app.tickets[&id]);
+    let u = |app: &App, id| app.urgency(&app.ticket(id).unwrap());
     assert_eq!(u(&app, 1), Urgency::Ok);
     assert_eq!(u(&app, 2), Urgency::Warn);
-    assert_eq!(u(&app, 3), Urgency::Late);
-    assert_eq!(u(&app, 4), Urgency::Ok);
+    assert_eq!(
+        u(&app, 3),
+        Urgency::Warn,
+        "20 minutes old but within its ETA"
+    );
+    assert_eq!(
+        u(&app, 4),
+        Urgency::Ok,
+        "a ready pickup waits for its customer"
+    );
+    assert_eq!(u(&app, 5), Urgency::Late, "past its ETA");
     app.settings.warn_after_min = 3;
     assert_eq!(u(&app, 1), Urgency::Warn);
     app.tick(T0 + 30 * MIN);
-    assert_eq!(u(&app, 1), Urgency::Late);
+    assert_eq!(u(&app, 1), Urgency::Late, "placed at T0 with 12 min prep");
 }
 
 /// All-day counts sum each item over pending and preparing tickets.
@@ -423,7 +437,7 @@ fn network_text_is_cleaned() {
     o.instructions = "spicy\x1b]0;pwned\x07\nplease".into();
     o.customer.name = "Kim\u{202e}evil".into();
     let app = app_with(&[o]);
-    let t = &app.tickets[&1];
+    let t = app.ticket(1).unwrap();
     assert_eq!(t.order.lines[0].notes, "[2Jno egg");
     assert_eq!(t.order.instructions, "spicy]0;pwned\nplease");
     assert_eq!(t.order.customer.name, "Kimevil");
@@ -474,8 +488,8 @@ fn reset_snapshot_reconciles() {
         ),
         c,
     ]));
-    assert_eq!(app.tickets[&1].flag, Some(Flag::Cancelled));
-    assert!(!app.tickets.contains_key(&2));
+    assert_eq!(app.ticket(1).unwrap().flag, Some(Flag::Cancelled));
+    assert_eq!(app.ticket(2).unwrap().column(), None);
     assert_eq!(app.board()[0], vec![1, 3]);
     assert_eq!(app.bells_due, 1);
 }
@@ -584,6 +598,6 @@ fn parked_requests_revert() {
     app.update(Action::PrepUp);
     let id = sent(&mut app)[0].0.clone();
     app.handle(refused(&id, "offline", "not connected to the relay"));
-    assert_eq!(app.tickets[&1].prep_minutes(), 12);
+    assert_eq!(app.ticket(1).unwrap().prep_minutes(), 12);
     assert_eq!(app.unanswered(), 0);
 }

@@ -20,12 +20,21 @@ pub struct Cli {
     /// Do not keep the last known board on disk between runs.
     #[arg(long)]
     pub no_cache: bool,
-    /// Minutes after which a pending or preparing ticket shows WARN.
+    /// Minutes after which a pending or preparing ticket shows WARN
+    /// (LATE is the order's own rule: past its ETA).
     #[arg(long, env = "KFOOD_WARN_AFTER_MIN", default_value_t = 10)]
     pub warn_after: u32,
-    /// Minutes after which a pending or preparing ticket shows LATE.
-    #[arg(long, env = "KFOOD_LATE_AFTER_MIN", default_value_t = 20)]
-    pub late_after: u32,
+    /// Run as a station screen for these stations (comma-separated, e.g.
+    /// `grill,wok`); without it the board is the expo.
+    #[arg(long, env = "KFOOD_STATION", value_delimiter = ',', value_parser = station)]
+    pub station: Vec<String>,
+}
+
+/// A station name as DESIGN §13 spells them: `[a-z0-9_-]{1,24}`.
+fn station(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    kfood_protocol::menu::validate_station("station", s).map_err(|e| e.message)?;
+    Ok(s.to_owned())
 }
 
 impl Cli {
@@ -44,7 +53,11 @@ impl Cli {
                 .clone()
                 .unwrap_or_else(|| "device token".into()),
             warn_after_min: self.warn_after,
-            late_after_min: self.late_after.max(self.warn_after),
+            stations: {
+                let mut v = self.station.clone();
+                v.dedup();
+                v
+            },
             bell: !self.no_bell,
             color: theme.color,
             ascii: theme.ascii,
@@ -68,14 +81,24 @@ mod tests {
             "--no-bell",
             "--warn-after",
             "5",
-            "--late-after",
-            "8",
         ])
         .unwrap();
         let s = cli.settings();
         assert_eq!(s.relay, "ws://10.0.0.5:8080/ws");
         assert!(s.ascii && !s.bell);
-        assert_eq!((s.warn_after_min, s.late_after_min), (5, 8));
+        assert_eq!(s.warn_after_min, 5);
+        assert!(s.stations.is_empty(), "no --station: the expo");
+    }
+
+    /// `--station grill,wok` names the stations; there is no second lateness flag.
+    #[test]
+    fn station_flag() {
+        let cli = Cli::try_parse_from(["kfood-crew", "--station", "grill,wok"]).unwrap();
+        assert_eq!(cli.settings().stations, ["grill", "wok"]);
+        let cli = Cli::try_parse_from(["kfood-crew", "--station", "drinks"]).unwrap();
+        assert_eq!(cli.settings().stations, ["drinks"]);
+        assert!(Cli::try_parse_from(["kfood-crew", "--station", "Grill!"]).is_err());
+        assert!(Cli::try_parse_from(["kfood-crew", "--late-after", "8"]).is_err());
     }
 
     /// `--log` names a file and `--cache-ttl` takes an age, as in every program.

@@ -1,12 +1,14 @@
-//! What each key means in each mode. Pure: the same key and mode always give
-//! the same action, so the whole key map is tested without a terminal.
+//! What each key means on each screen and in each mode. Pure: the same
+//! key, screen and mode always give the same action, so the whole key map is
+//! tested without a terminal.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use crate::app::{Action, Dir, Mode};
+use crate::app::{Action, Dir, Mode, Screen};
 
-/// The action of `key` in `mode`, if it has one.
-pub fn key_to_action(mode: &Mode, key: KeyEvent) -> Option<Action> {
+/// The action of `key` in `mode` on `screen` (the expo or a station), if
+/// it has one.
+pub fn key_to_action(screen: Screen, mode: &Mode, key: KeyEvent) -> Option<Action> {
     if key.kind == KeyEventKind::Release {
         return None;
     }
@@ -18,7 +20,9 @@ pub fn key_to_action(mode: &Mode, key: KeyEvent) -> Option<Action> {
         return None;
     }
     match mode {
-        Mode::Filter { .. } | Mode::Cancel { .. } | Mode::Delivery { .. } => text_key(key),
+        Mode::Filter { .. } | Mode::Cancel { .. } | Mode::Delivery { .. } | Mode::Note { .. } => {
+            text_key(key)
+        }
         Mode::Help => Some(match key.code {
             KeyCode::Char('q') => Action::Quit,
             _ => Action::Back,
@@ -29,7 +33,11 @@ pub fn key_to_action(mode: &Mode, key: KeyEvent) -> Option<Action> {
             _ => Action::Back,
         }),
         Mode::Menu { .. } => menu_key(key),
-        Mode::Board | Mode::Detail { .. } => board_key(key),
+        Mode::Recall { .. } => recall_key(key),
+        Mode::Board | Mode::Detail { .. } => match screen {
+            Screen::Expo => board_key(key),
+            Screen::Station => station_key(key),
+        },
     }
 }
 
@@ -62,6 +70,32 @@ fn board_key(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('m') => Action::ToggleMenu,
         KeyCode::Char('b') => Action::ToggleBell,
         KeyCode::Char('/') => Action::Filter,
+        KeyCode::Char('r') => Action::RecallList,
+        KeyCode::Char('n') => Action::Note,
+        KeyCode::Char('?') | KeyCode::F(1) => Action::Help,
+        KeyCode::Char('q') => Action::Quit,
+        _ => return None,
+    })
+}
+
+/// A station screen: the board's keys, but Enter/Space mark the selected
+/// line and `u` clears the last mark instead of recalling (DESIGN §12;
+/// Backspace still recalls).
+fn station_key(key: KeyEvent) -> Option<Action> {
+    match key.code {
+        KeyCode::Enter | KeyCode::Char(' ') => Some(Action::MarkLine),
+        KeyCode::Char('u') => Some(Action::UndoMark),
+        _ => board_key(key),
+    }
+}
+
+fn recall_key(key: KeyEvent) -> Option<Action> {
+    if let Some(a) = nav_key(key.code) {
+        return Some(a);
+    }
+    Some(match key.code {
+        KeyCode::Enter | KeyCode::Char(' ') => Action::Submit,
+        KeyCode::Esc | KeyCode::Char('r') => Action::Back,
         KeyCode::Char('?') | KeyCode::F(1) => Action::Help,
         KeyCode::Char('q') => Action::Quit,
         _ => return None,
@@ -106,13 +140,15 @@ pub fn split_alt(key: KeyEvent) -> Vec<KeyEvent> {
     }
 }
 
-/// The key map as the help overlay and the README show it.
+/// The expo's key map as the help overlay and the README show it.
 pub const HELP: &[(&str, &str)] = &[
     (
         "Enter / Space",
         "bump the selected ticket to its next status",
     ),
-    ("Backspace / u", "recall: one status back (within 120 s)"),
+    ("Backspace / u", "recall: one status back (within 15 min)"),
+    ("r", "recall list: tickets bumped in the last 15 min"),
+    ("n", "kitchen note on the ticket (one line)"),
     ("Tab / i", "open or close the ticket's detail"),
     ("arrows / h j k l", "move between tickets and columns"),
     ("g / G", "first / last ticket of the column"),
@@ -120,6 +156,27 @@ pub const HELP: &[(&str, &str)] = &[
     ("+ / -", "prep estimate one minute more / less"),
     ("d", "set delivery minutes (delivery orders)"),
     ("a", "all-day counts: items still to cook"),
+    ("m", "86 list: Enter marks an item out / back"),
+    ("/", "filter by order code or item"),
+    ("b", "bell on new orders on / off"),
+    ("Esc", "close; on the board: clear filter, dismiss banner"),
+    ("?", "this help"),
+    ("q / Ctrl-C", "quit"),
+];
+
+/// The station screen's key map (the rest as on the expo).
+pub const STATION_HELP: &[(&str, &str)] = &[
+    ("Enter / Space", "mark the selected line done"),
+    ("u", "clear the last line marked here"),
+    ("Backspace", "recall the ticket one status back"),
+    ("r", "recall list: tickets bumped in the last 15 min"),
+    ("n", "kitchen note on the ticket (one line)"),
+    ("Tab / i", "open or close the ticket's detail"),
+    ("j k / arrows", "next / previous line; h l: ticket"),
+    ("g / G", "first / last line"),
+    ("x", "cancel the order (asks for a reason first)"),
+    ("+ / -", "prep estimate one minute more / less"),
+    ("a", "all-day counts: this station's items to cook"),
     ("m", "86 list: Enter marks an item out / back"),
     ("/", "filter by order code or item"),
     ("b", "bell on new orders on / off"),
@@ -139,10 +196,69 @@ mod tests {
     #[track_caller]
     fn check(mode: &Mode, code: KeyCode, expected: Option<Action>) {
         assert_eq!(
-            key_to_action(mode, key(code)),
+            key_to_action(Screen::Expo, mode, key(code)),
             expected,
             "{code:?} in {mode:?}"
         );
+    }
+
+    #[track_caller]
+    fn check_station(mode: &Mode, code: KeyCode, expected: Option<Action>) {
+        assert_eq!(
+            key_to_action(Screen::Station, mode, key(code)),
+            expected,
+            "{code:?} in {mode:?} on a station"
+        );
+    }
+
+    /// On a station screen Enter/Space mark a line and `u` clears the last
+    /// mark; the other keys (Backspace recalls) are the expo's.
+    #[test]
+    fn station_keys() {
+        let m = Mode::Board;
+        check_station(&m, KeyCode::Enter, Some(Action::MarkLine));
+        check_station(&m, KeyCode::Char(' '), Some(Action::MarkLine));
+        check_station(&m, KeyCode::Char('u'), Some(Action::UndoMark));
+        check_station(&m, KeyCode::Backspace, Some(Action::Recall));
+        check_station(&m, KeyCode::Char('r'), Some(Action::RecallList));
+        check_station(&m, KeyCode::Char('n'), Some(Action::Note));
+        check_station(&m, KeyCode::Char('a'), Some(Action::ToggleAllDay));
+        check_station(&m, KeyCode::Tab, Some(Action::ToggleDetail));
+        check_station(&m, KeyCode::Char('j'), Some(Action::Move(Dir::Down)));
+        check_station(&m, KeyCode::Char('l'), Some(Action::Move(Dir::Right)));
+        check_station(&m, KeyCode::Char('q'), Some(Action::Quit));
+        let detail = Mode::Detail {
+            order_id: 1,
+            scroll: 0,
+        };
+        check_station(&detail, KeyCode::Enter, Some(Action::MarkLine));
+        check_station(&detail, KeyCode::Esc, Some(Action::Back));
+        // Prompts and lists read the same on a station.
+        let note = Mode::Note {
+            order_id: 1,
+            input: String::new(),
+        };
+        check_station(&note, KeyCode::Char('u'), Some(Action::Input('u')));
+        check_station(&note, KeyCode::Enter, Some(Action::Submit));
+        check_station(
+            &Mode::Recall { cursor: 0 },
+            KeyCode::Enter,
+            Some(Action::Submit),
+        );
+    }
+
+    /// The recall list moves with j/k, recalls with Enter, closes with Esc or r.
+    #[test]
+    fn recall_list_keys() {
+        let m = Mode::Recall { cursor: 0 };
+        check(&m, KeyCode::Enter, Some(Action::Submit));
+        check(&m, KeyCode::Char('j'), Some(Action::Move(Dir::Down)));
+        check(&m, KeyCode::Char('k'), Some(Action::Move(Dir::Up)));
+        check(&m, KeyCode::Esc, Some(Action::Back));
+        check(&m, KeyCode::Char('r'), Some(Action::Back));
+        check(&m, KeyCode::Char('q'), Some(Action::Quit));
+        check(&Mode::Board, KeyCode::Char('r'), Some(Action::RecallList));
+        check(&Mode::Board, KeyCode::Char('n'), Some(Action::Note));
     }
 
     #[test]
@@ -203,6 +319,10 @@ mod tests {
                 order_id: 1,
                 input: String::new(),
             },
+            Mode::Note {
+                order_id: 1,
+                input: String::new(),
+            },
         ] {
             check(&m, KeyCode::Char('q'), Some(Action::Input('q')));
             check(&m, KeyCode::Char('x'), Some(Action::Input('x')));
@@ -235,11 +355,11 @@ mod tests {
             },
             Mode::Menu { cursor: 0 },
         ] {
-            assert_eq!(key_to_action(&m, ctrl_c), Some(Action::Quit));
+            assert_eq!(key_to_action(Screen::Expo, &m, ctrl_c), Some(Action::Quit));
         }
         let mut release = key(KeyCode::Enter);
         release.kind = KeyEventKind::Release;
-        assert_eq!(key_to_action(&Mode::Board, release), None);
+        assert_eq!(key_to_action(Screen::Station, &Mode::Board, release), None);
     }
 
     #[test]
@@ -247,8 +367,9 @@ mod tests {
         let k = KeyEvent::new(KeyCode::Char('x'), KeyModifiers::ALT);
         let keys = split_alt(k);
         assert_eq!(keys.len(), 2);
-        assert_eq!(key_to_action(&Mode::Board, keys[0]), Some(Action::Back));
-        assert_eq!(key_to_action(&Mode::Board, keys[1]), Some(Action::Cancel));
+        let board = |k| key_to_action(Screen::Expo, &Mode::Board, k);
+        assert_eq!(board(keys[0]), Some(Action::Back));
+        assert_eq!(board(keys[1]), Some(Action::Cancel));
         assert_eq!(split_alt(key(KeyCode::Enter)), vec![key(KeyCode::Enter)]);
     }
 

@@ -1,8 +1,10 @@
-//! `kfood-crew`: the kitchen queue of KfoodDelights, made for small
-//! ruggedized terminals over SSH. One board of tickets in three columns
-//! (pending, preparing, ready); every action is one or two keys; a dropped
-//! connection leaves the board up, marked stale, and the cook's changes are
-//! queued and sent when it comes back.
+//! `kfood-crew`: the kitchen screens of KfoodDelights, made for small
+//! ruggedized terminals over SSH. The expo is one board of whole tickets in
+//! three columns (pending, preparing, ready); a station screen
+//! (`--station grill`) shows only its stations' lines, marked done one by
+//! one. Every action is one or two keys; a dropped connection leaves the
+//! board up, marked stale, and the cook's changes are queued and sent when
+//! it comes back.
 //!
 //! Keys become [`app::Action`]s ([`keys`]), actions and the relay's messages
 //! change [`app::App`], and [`ui::render`] draws it; the network lives in its
@@ -18,6 +20,10 @@ pub mod ui;
 
 #[cfg(test)]
 mod app_tests;
+#[cfg(test)]
+mod kitchen_tests;
+#[cfg(test)]
+mod kitchen_ui_tests;
 #[cfg(test)]
 mod testutil;
 #[cfg(test)]
@@ -107,7 +113,7 @@ async fn event_loop(
             Input::Key(k) => {
                 app.now = kfood_protocol::time::now_ms();
                 for k in keys::split_alt(k) {
-                    if let Some(a) = keys::key_to_action(&app.mode, k) {
+                    if let Some(a) = keys::key_to_action(app.screen(), &app.mode, k) {
                         app.update(a);
                         dirty = true;
                     }

@@ -95,8 +95,8 @@ pub async fn run(
         tokio::select! {
             _ = shutdown.cancelled() => break,
             c = cmds.recv() => {
-                let Some(NetCmd::Request { id, kind, data }) = c else { break };
-                match client.submit(kind, data) {
+                let Some(NetCmd::Request { id, request }) = c else { break };
+                match client.submit_request(&request) {
                     Ok(pending) => {
                         let app = app.clone();
                         replies.spawn(async move {
@@ -116,10 +116,7 @@ pub async fn run(
             ev = events.recv() => {
                 let Some(ev) = ev else { break };
                 let out = match ev {
-                    ClientEvent::Cached(c) => AppEvent::Cached {
-                        orders: c.entry.model.orders.into_values().collect(),
-                        menu: c.entry.model.menu,
-                    },
+                    ClientEvent::Cached(c) => AppEvent::Cached(Box::new(c.entry.model)),
                     ClientEvent::Welcome(w) => {
                         info!(user = %w.user.id, head_seq = w.head_seq, "connected");
                         AppEvent::Welcome { user: w.user.name }

@@ -2,6 +2,7 @@
 //! times so that rendered ages are stable.
 
 use kfood_protocol::menu::MenuItem;
+use kfood_protocol::order::OrderStatus::{Pending, Preparing, Ready};
 use kfood_protocol::order::{
     Fulfillment, FulfillmentKind, HistoryEntry, Order, OrderLine, OrderStatus, Payment,
     PaymentMethod, PaymentStatus,
@@ -63,7 +64,7 @@ pub fn order(id: u64, status: OrderStatus, created: Millis, lines: &[(&str, u32,
             break;
         }
     }
-    Order {
+    let mut o = Order {
         id,
         code: kfood_protocol::order::order_code(id),
         client_order_id: format!("c-{id}"),
@@ -108,7 +109,9 @@ pub fn order(id: u64, status: OrderStatus, created: Millis, lines: &[(&str, u32,
         updated_at: format_ms(at),
         history,
         modified: false,
-    }
+    };
+    o.eta = o.compute_eta();
+    o
 }
 
 /// The order after a change at `at` by `by`.
@@ -150,8 +153,13 @@ pub fn menu() -> Vec<MenuItem> {
     ]
 }
 
+/// A message from the relay; durable events carry a `seq`, as live.
 pub fn net(kind: &str, data: serde_json::Value) -> AppEvent {
-    AppEvent::Net(Envelope::new(kind, data))
+    let mut env = Envelope::new(kind, data);
+    if kfood_protocol::Event::is_durable_kind(kind) {
+        env.seq = Some(11);
+    }
+    AppEvent::Net(env)
 }
 
 pub fn order_event(kind: &str, o: &Order) -> AppEvent {
@@ -191,6 +199,91 @@ pub fn app_with(orders: &[Order]) -> App {
 pub fn sent(app: &mut App) -> Vec<(String, &'static str, serde_json::Value)> {
     app.outbox
         .drain(..)
-        .map(|NetCmd::Request { id, kind, data }| (id, kind, data))
+        .map(|NetCmd::Request { id, request }| (id, request.kind(), request.data()))
         .collect()
+}
+
+/// `o` with its lines at these stations, in order.
+pub fn at_stations(mut o: Order, stations: &[&str]) -> Order {
+    for (l, s) in o.lines.iter_mut().zip(stations) {
+        l.station = (*s).to_owned();
+    }
+    o
+}
+
+/// `o` with line `line` marked done at `at` by the cook.
+pub fn line_marked(mut o: Order, line: usize, at: Millis) -> Order {
+    o.lines[line].done = Some(kfood_protocol::order::LineMark {
+        at: format_ms(at),
+        by: cook(),
+    });
+    o.updated_at = format_ms(at);
+    o
+}
+
+/// A kitchen with stations at `T0 + 5 min`: K-0001 pending (grill Bulgogi,
+/// drinks Soju); K-0002 preparing (wok Japchae done, grill LA Galbi, drinks
+/// Cider); K-0003 preparing (grill Bulgogi done, cold Kimchi open);
+/// K-0004 preparing with every line done; K-0005 ready.
+pub fn stations_kitchen(stations: &[&str]) -> App {
+    let now = T0 + 5 * MIN;
+    let one = at_stations(
+        order(
+            1,
+            Pending,
+            now - 3 * MIN,
+            &[("Bulgogi", 1, ""), ("Soju", 2, "")],
+        ),
+        &["grill", "drinks"],
+    );
+    let two = at_stations(
+        order(
+            2,
+            Preparing,
+            now - 8 * MIN,
+            &[
+                ("Japchae", 1, ""),
+                ("LA Galbi", 2, "well done"),
+                ("Cider", 1, ""),
+            ],
+        ),
+        &["wok", "grill", "drinks"],
+    );
+    let two = line_marked(two, 0, now - 2 * MIN);
+    let three = at_stations(
+        order(
+            3,
+            Preparing,
+            now - 12 * MIN,
+            &[("Bulgogi", 1, ""), ("Kimchi", 1, "")],
+        ),
+        &["grill", "cold"],
+    );
+    let three = line_marked(three, 0, now - 4 * MIN);
+    let four = at_stations(
+        order(
+            4,
+            Preparing,
+            now - 9 * MIN,
+            &[("Bulgogi", 2, ""), ("Soju", 1, "")],
+        ),
+        &["grill", "drinks"],
+    );
+    let four = line_marked(line_marked(four, 0, now - 3 * MIN), 1, now - MIN);
+    let five = at_stations(
+        order(5, Ready, now - 15 * MIN, &[("Bibimbap", 1, "")]),
+        &["wok"],
+    );
+    let mut app = App::new(
+        Settings {
+            relay: "ws://127.0.0.1:8080/ws".into(),
+            user_hint: "station-1".into(),
+            stations: stations.iter().map(|s| (*s).to_owned()).collect(),
+            ..Settings::default()
+        },
+        now,
+    );
+    app.handle(AppEvent::Conn(ConnState::Live { rtt_ms: Some(3) }));
+    app.handle(snapshot(&[one, two, three, four, five]));
+    app
 }

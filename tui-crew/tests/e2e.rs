@@ -396,3 +396,79 @@ async fn small_terminal_keeps_running_and_redraws() {
     assert!(!screen.contains(TOO_SMALL), "{screen}");
     quit(crew).await;
 }
+
+/// A grill station screen and the expo side by side against a real relay:
+/// the grill sees only its line (`1x Bulgogi`, the drink as `+1 other`), the
+/// expo the whole ticket with open marks; a kitchen note (`n`) reaches the
+/// customer; the recall list (`r`) sends a bumped ticket back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn station_screen_expo_note_and_recall_list() {
+    let relay = TestRelay::start().await;
+    let mut customer = relay.connect("kim", Role::Customer).await;
+    let home = tempfile::tempdir().unwrap();
+    let grill_home = tempfile::tempdir().unwrap();
+    let expo = start(&relay.ws_url(), "expo-1", home.path());
+    let grill = program(&relay.ws_url(), grill_home.path())
+        .args(["--token", &token("grill-1", Role::Crew), "--no-bell"])
+        .args(["--station", "grill"])
+        .spawn();
+    expo.wait_for(&["LIVE", "EXPO"], SCREEN_WAIT).await;
+    grill
+        .wait_for(
+            &["LIVE", "STATION grill", "Nothing to make for grill"],
+            SCREEN_WAIT,
+        )
+        .await;
+
+    let placed = customer
+        .ok("order_place", cash_order(&[("bulgogi", 1), ("sikhye", 1)]))
+        .await;
+    let id = placed["order"]["id"].as_u64().unwrap();
+    let code = placed["order"]["code"].as_str().unwrap().to_owned();
+    let screen = grill
+        .wait_for(&[&code, "[ ] 1x Bulgogi", "+1 other"], SCREEN_WAIT)
+        .await;
+    assert!(!screen.contains("Sikhye"), "{screen}");
+    expo.wait_for(
+        &[&format!("▶{code}"), "[ ] 1x Bulgogi", "[ ] 1x Sikhye"],
+        SCREEN_WAIT,
+    )
+    .await;
+
+    expo.send_keys(&["n"]);
+    expo.wait_for(&["Kitchen note for"], SCREEN_WAIT).await;
+    expo.type_text("no sesame today");
+    expo.send_keys(&["Enter"]);
+    let ev = expect_update(&mut customer, id, "pending").await;
+    let last = ev["data"]["order"]["history"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["note"], "no sesame today", "{ev}");
+    expo.wait_for(&["Kitchen: no sesame today"], SCREEN_WAIT)
+        .await;
+
+    expo.send_keys(&["Enter"]);
+    expect_update(&mut customer, id, "preparing").await;
+    expo.send_keys(&["Enter"]);
+    expect_update(&mut customer, id, "ready").await;
+    grill
+        .wait_for(&["Nothing to make for grill"], SCREEN_WAIT)
+        .await;
+    expo.send_keys(&["r"]);
+    expo.wait_for(
+        &["Recall:", &format!("▶{code}"), "-> PREPARING"],
+        SCREEN_WAIT,
+    )
+    .await;
+    expo.send_keys(&["Enter"]);
+    expect_update(&mut customer, id, "preparing").await;
+    expo.wait_for(&["PREPARING 1", "READY 0"], SCREEN_WAIT)
+        .await;
+    grill.wait_for(&["[ ] 1x Bulgogi"], SCREEN_WAIT).await;
+
+    quit(grill).await;
+    quit(expo).await;
+}

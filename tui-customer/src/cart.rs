@@ -73,6 +73,7 @@ pub fn limit_note(notes: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The same item with the same note joins its line, up to 99.
     #[test]
     fn same_item_and_note_join() {
         let mut c = Vec::new();
@@ -84,6 +85,7 @@ mod tests {
         assert_eq!(c[0].qty, 99);
     }
 
+    /// Quantities stay within 1 to 99; below one removes the line.
     #[test]
     fn quantities_stay_in_range() {
         let mut c = vec![CartLine::new("japchae", 0, "")];
@@ -97,6 +99,7 @@ mod tests {
         change_qty(&mut c, 3, 1);
     }
 
+    /// A cart holds at most fifty lines; an existing line still grows.
     #[test]
     fn at_most_fifty_lines() {
         let mut c = Vec::new();

@@ -31,6 +31,7 @@ pub struct Cli {
 mod tests {
     use super::*;
 
+    /// `--register` needs `--user`; `--ascii` and `--relay` are read.
     #[test]
     fn flags() {
         let cli = Cli::try_parse_from(["kfood-customer", "--user", "kim", "--register"]).unwrap();

@@ -3,7 +3,7 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use crate::app::{Action, AddFocus, Mode, Screen};
+use crate::action::{Action, AddFocus, Mode, Screen};
 
 pub fn key_to_action(mode: &Mode, key: KeyEvent) -> Option<Action> {
     if key.kind == KeyEventKind::Release {
@@ -153,6 +153,7 @@ mod tests {
         );
     }
 
+    /// Numbers, Tab, ?, q and Ctrl-C work on every screen; Ctrl-C in every mode.
     #[test]
     fn screens_and_global_keys() {
         let menu = Mode::Normal(Screen::Menu);
@@ -179,6 +180,7 @@ mod tests {
         }
     }
 
+    /// Each screen's own keys, and nothing for a key another screen owns.
     #[test]
     fn per_screen_keys() {
         let menu = Mode::Normal(Screen::Menu);
@@ -206,6 +208,7 @@ mod tests {
         );
     }
 
+    /// Prompts and form fields take letters that are commands elsewhere.
     #[test]
     fn typing_modes_take_letters() {
         check(Mode::Search, KeyCode::Char('q'), Some(Action::Input('q')));
@@ -271,6 +274,7 @@ mod tests {
         check(Mode::Help, KeyCode::Char('x'), Some(Action::Back));
     }
 
+    /// A key release does nothing.
     #[test]
     fn releases_are_ignored() {
         let mut k = key(KeyCode::Char('q'));

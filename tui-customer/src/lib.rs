@@ -1,9 +1,17 @@
 //! `kfood-customer`: ordering from the terminal, from the menu to delivered.
 //!
-//! Keys become [`app::Action`]s, actions and the relay's messages change the
-//! [`app::App`], and [`ui::render`] draws it. The network lives in its own
-//! task ([`net`]) and talks to the event loop through two bounded channels.
+//! Keys become [`action::Action`]s ([`keys`]), actions and the relay's
+//! messages change the [`app::App`] (the relay's data as a
+//! `kfood_protocol::Model`, plus the customer's own state), and
+//! [`ui::render`] draws it. The network lives in its own task ([`net`]) and
+//! talks to the event loop through two bounded channels. [`checkout`] is the
+//! one place an order is priced and placed.
+//!
+//! Dependencies run one way: `action` depends on nothing of the program;
+//! `keys` and `net` on `action`; `app` (the state) on `action`, `cart` and
+//! `checkout`; `ui` on `app`. No state module imports `ui`.
 
+pub mod action;
 pub mod app;
 pub mod cart;
 pub mod checkout;
@@ -28,9 +36,9 @@ use kfood_protocol::time::now_ms;
 use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 
-use crate::app::{Action, App, AppEvent};
+use crate::action::{Action, AppEvent, NetCmd};
+use crate::app::App;
 use crate::cli::Cli;
-use crate::net::NetCmd;
 use crate::ui::View;
 
 /// How often the clock on screen (ETAs, reconnect countdowns) moves, and how

@@ -6,10 +6,9 @@
 
 use kfood_protocol::client::{ClientError, ClientEvent, ClientHandle, ConnState};
 use kfood_protocol::{Envelope, ErrorCode, ProtocolError};
-use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 
-use crate::app::AppEvent;
+use crate::action::{AppEvent, NetCmd};
 
 /// Commands from the app. The app sends at most a few per key press and the
 /// task hands them to the manager at once (which queues them itself while
@@ -19,19 +18,6 @@ pub const CMD_QUEUE: usize = 64;
 /// after a reconnect. When full this task waits, and so does the manager
 /// behind it; the relay holds its own queue for us meanwhile.
 pub const EVENT_QUEUE: usize = 1024;
-
-/// What the app asks of the network.
-#[derive(Debug, Clone, PartialEq)]
-pub enum NetCmd {
-    /// A request; its answer comes back as [`AppEvent::Reply`] with this `id`.
-    Request {
-        id: String,
-        kind: &'static str,
-        data: Value,
-    },
-    /// Keep this in the local cache as the customer's cart.
-    SaveCart(Value),
-}
 
 /// Runs until the app drops its command sender; then closes the
 /// connection, which writes the cache.
@@ -47,8 +33,8 @@ pub async fn run(
     loop {
         tokio::select! {
             cmd = cmds.recv() => match cmd {
-                Some(NetCmd::Request { id, kind, data }) => {
-                    match handle.submit(kind, data) {
+                Some(NetCmd::Request { id, request }) => {
+                    match handle.submit_request(&request) {
                         Ok(pending) => {
                             let out = out.clone();
                             // The manager answers each request once, even across
@@ -123,6 +109,7 @@ fn refusal(e: ClientError) -> ProtocolError {
 mod tests {
     use super::*;
 
+    /// A refusal keeps its code; a full queue reads as rate limited.
     #[test]
     fn refusals_keep_their_code() {
         let declined = ProtocolError::new(ErrorCode::PaymentDeclined, "the card was declined");

@@ -149,6 +149,44 @@ async fn late_cancel_is_refused_plainly() {
     .await;
 }
 
+/// A kitchen note (an `order_update` with a note and no status) reaches the
+/// customer's order screen as "Kitchen: …" and the message line, live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kitchen_note_reaches_the_order_screen() {
+    let relay = TestRelay::start().await;
+    let cache = tempfile::tempdir().unwrap();
+    let token = token("e2e-cho", Role::Customer);
+    let mut me = kfood_tests::Client::connect(&relay.ws_url(), &token, Role::Customer, None).await;
+    me.ok("order_place", kfood_tests::cash_order(&[("bibimbap", 1)]))
+        .await;
+    let mut crew = relay.connect("crew-3", Role::Crew).await;
+    crew.ok(
+        "order_update",
+        json!({"order_id": 1, "status": "preparing"}),
+    )
+    .await;
+
+    let s = start(&relay.ws_url(), "e2e-cho", cache.path());
+    s.wait_for(&["live"], SCREEN_WAIT).await;
+    s.send_keys(&["3"]);
+    s.wait_for(&["K-0001", "[>] preparing"], SCREEN_WAIT).await;
+    crew.ok(
+        "order_update",
+        json!({"order_id": 1, "note": "No egg left: extra namul instead"}),
+    )
+    .await;
+    s.wait_for(
+        &[
+            "Kitchen: No egg left: extra namul instead",
+            "K-0001 Kitchen: No egg left",
+            "[>] preparing",
+        ],
+        SCREEN_WAIT,
+    )
+    .await;
+    quit(s).await;
+}
+
 /// `--register` creates a customer account and logs straight in with it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_and_log_in() {

@@ -106,10 +106,10 @@ pub fn payment_label(o: &Order) -> String {
     format!("{method} {status}")
 }
 
-pub fn orders(app: &App, frame: &mut Frame, area: Rect) {
-    let th = theme(app);
-    let visible = app.visible_orders();
+/// `Orders · 1 of 5 · status all · station cold · newest first · 1 LATE`
+fn orders_title(app: &App, th: Theme, shown: usize) -> Line<'static> {
     let late_total = app
+        .model
         .orders
         .values()
         .filter(|o| is_late(o, app.now_ms))
@@ -123,11 +123,15 @@ pub fn orders(app: &App, frame: &mut Frame, area: Rect) {
     } else {
         format!(" · filter \"{}\"", clean(&app.order_filter))
     };
-    let title = Line::from(vec![
+    let station = match &app.station_filter {
+        Some(s) => format!(" · station {}", clean(s)),
+        None => String::new(),
+    };
+    Line::from(vec![
         Span::raw(format!(
-            " Orders · {} of {} · status {}{filter} · {sort} ",
-            visible.len(),
-            app.orders.len(),
+            " Orders · {} of {} · status {}{station}{filter} · {sort} ",
+            shown,
+            app.model.orders.len(),
             app.status_filter.label()
         )),
         if late_total > 0 {
@@ -135,7 +139,13 @@ pub fn orders(app: &App, frame: &mut Frame, area: Rect) {
         } else {
             Span::raw("")
         },
-    ]);
+    ])
+}
+
+pub fn orders(app: &App, frame: &mut Frame, area: Rect) {
+    let th = theme(app);
+    let visible = app.visible_orders();
+    let title = orders_title(app, th, visible.len());
     // A wide screen also lists what was ordered and when it is due.
     let wide = area.width >= 110;
     let rows: Vec<Row> = visible
@@ -199,10 +209,10 @@ pub fn orders(app: &App, frame: &mut Frame, area: Rect) {
         Constraint::Length(13),
     ]);
     let t = table(th, title, &header, rows, widths);
-    let empty = keys.is_empty().then_some(if app.orders.is_empty() {
+    let empty = keys.is_empty().then_some(if app.model.orders.is_empty() {
         "No orders yet. New orders appear here as they are placed."
     } else {
-        "No order matches the filter (s: status, /: text)."
+        "No order matches the filters (s: status, t: station, /: text)."
     });
     draw(frame, area, t, selected, empty);
 }
@@ -367,12 +377,13 @@ pub fn activity(app: &App, frame: &mut Frame, area: Rect) {
 
 pub fn menu(app: &App, frame: &mut Frame, area: Rect) {
     let th = theme(app);
-    let off = app.menu.iter().filter(|m| !m.available).count();
+    let off = app.model.menu.iter().filter(|m| !m.available).count();
     let title = Line::from(format!(
         " Menu · {} items · {off} 86'd · changes reach every program live ",
-        app.menu.len()
+        app.model.menu.len()
     ));
     let rows: Vec<Row> = app
+        .model
         .menu
         .iter()
         .map(|m| {
@@ -385,6 +396,7 @@ pub fn menu(app: &App, frame: &mut Frame, area: Rect) {
                 Cell::from(clean(&m.id)),
                 Cell::from(clean(&m.name)),
                 Cell::from(clean(&m.category)),
+                Cell::from(clean(&m.station)),
                 Cell::from(format!("{:>8}", money(m.price_cents))),
                 Cell::from(format!("{:>3}m", m.prep_minutes)),
                 Cell::from(state),
@@ -396,17 +408,20 @@ pub fn menu(app: &App, frame: &mut Frame, area: Rect) {
             }
         })
         .collect();
-    let keys: Vec<String> = app.menu.iter().map(|m| m.id.clone()).collect();
+    let keys: Vec<String> = app.model.menu.iter().map(|m| m.id.clone()).collect();
     let selected = (!keys.is_empty()).then(|| App::index_of(&keys, &app.item_sel));
     let t = table(
         th,
         title,
-        &["Id", "Name", "Category", "   Price", "Prep", "State"],
+        &[
+            "Id", "Name", "Category", "Station", "   Price", "Prep", "State",
+        ],
         rows,
         vec![
             Constraint::Length(15),
             Constraint::Fill(1),
             Constraint::Fill(1),
+            Constraint::Length(8),
             Constraint::Length(8),
             Constraint::Length(4),
             Constraint::Length(9),
@@ -495,12 +510,18 @@ pub fn announcements(app: &App, frame: &mut Frame, area: Rect) {
 
 pub fn promos(app: &App, frame: &mut Frame, area: Rect) {
     let th = theme(app);
-    let usable = app.promos.values().filter(|p| p.usable(app.now_ms)).count();
+    let usable = app
+        .model
+        .promos
+        .values()
+        .filter(|p| p.usable(app.now_ms))
+        .count();
     let title = Line::from(format!(
         " Promo codes · {} · {usable} usable now ",
-        app.promos.len()
+        app.model.promos.len()
     ));
     let rows: Vec<Row> = app
+        .model
         .promos
         .values()
         .map(|p| {
@@ -534,7 +555,7 @@ pub fn promos(app: &App, frame: &mut Frame, area: Rect) {
             ])
         })
         .collect();
-    let keys: Vec<String> = app.promos.keys().cloned().collect();
+    let keys: Vec<String> = app.model.promos.keys().cloned().collect();
     let selected = (!keys.is_empty()).then(|| App::index_of(&keys, &app.promo_sel));
     let t = table(
         th,

@@ -3,6 +3,7 @@
 //! screen reads the same without colour and in a plain capture.
 
 mod dashboard;
+mod detail;
 mod lists;
 mod overlay;
 
@@ -59,7 +60,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         Overlay::None | Overlay::Filter(_) => {}
         Overlay::Help => overlay::help(app, frame, body),
         Overlay::Detail { order_id, scroll } => {
-            overlay::order_detail(app, frame, body, *order_id, *scroll)
+            detail::order_detail(app, frame, body, *order_id, *scroll)
         }
         Overlay::Form(form) => overlay::form(app, frame, body, form),
         Overlay::Confirm(c) => overlay::confirm(app, frame, body, c),
@@ -152,7 +153,7 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
     let relay = status::relay_label(&app.relay);
     // Orders on screen while nothing arrives came from the cache or an
     // earlier connection: say so in words.
-    let stale = if !app.conn.is_connected() && !app.orders.is_empty() {
+    let stale = if !app.conn.is_connected() && !app.model.orders.is_empty() {
         " stale"
     } else {
         ""

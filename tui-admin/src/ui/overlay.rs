@@ -6,12 +6,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use kfood_protocol::order::FulfillmentKind;
-use kfood_protocol::time::parse_ms;
-
-use super::lists::{is_late, payment_label, status_style};
-use super::{age, block, clock, clock_hm, popup, theme};
-use crate::app::{clean, money, App, Confirm, FormKind};
+use super::{block, popup, theme};
+use crate::app::{App, Confirm, FormKind};
 use crate::form::{Form, Value};
 use crate::keys;
 
@@ -35,155 +31,6 @@ pub fn help(app: &App, frame: &mut Frame, area: Rect) {
         Paragraph::new(lines)
             .block(block(title))
             .wrap(Wrap { trim: false }),
-        r,
-    );
-}
-
-pub fn order_detail(app: &App, frame: &mut Frame, area: Rect, order_id: u64, scroll: u16) {
-    let th = theme(app);
-    let r = popup(frame, area, area.width.min(100), area.height);
-    let Some(o) = app.orders.get(&order_id) else {
-        frame.render_widget(
-            Paragraph::new(" This order is no longer listed.").block(block(" Order ")),
-            r,
-        );
-        return;
-    };
-    let at = |s: &str| {
-        parse_ms(s)
-            .map(|ms| clock(ms, app.offset))
-            .unwrap_or_else(|| "?".into())
-    };
-    let created = parse_ms(&o.created_at).unwrap_or(app.now_ms);
-    let mut head = vec![
-        Span::styled(clean(&o.code), th.bold()),
-        Span::raw("  "),
-        Span::styled(o.status.as_str(), status_style(th, o.status)),
-    ];
-    if is_late(o, app.now_ms) {
-        head.push(Span::raw("  "));
-        head.push(Span::styled("LATE", th.bad()));
-    }
-    if o.modified {
-        head.push(Span::styled("  modified by the customer", th.warn()));
-    }
-    let mut lines = vec![Line::from(head)];
-    let field = |name: &str, value: String| {
-        Line::from(vec![
-            Span::styled(format!("{name:<13}"), th.bold()),
-            Span::raw(value),
-        ])
-    };
-    lines.push(field(
-        "Customer",
-        format!("{} ({})", clean(&o.customer.name), clean(&o.customer.id)),
-    ));
-    let eta = match o.eta.as_deref().and_then(parse_ms) {
-        Some(e) => format!("   eta {}", clock_hm(e, app.offset)),
-        None => String::new(),
-    };
-    lines.push(field(
-        "Placed",
-        format!(
-            "{} ({} ago){eta}   prep {} min",
-            clock(created, app.offset),
-            age(app.now_ms - created),
-            o.prep_minutes
-        ),
-    ));
-    lines.push(field(
-        "Fulfilment",
-        match o.fulfillment.kind {
-            FulfillmentKind::Pickup => "pickup".into(),
-            FulfillmentKind::Delivery => format!(
-                "delivery to {} ({} min ride)",
-                clean(o.fulfillment.address.as_deref().unwrap_or("?")),
-                o.delivery_minutes
-            ),
-        },
-    ));
-    lines.push(Line::from(Span::styled("Lines", th.bold())));
-    for l in &o.lines {
-        lines.push(Line::from(format!(
-            "  {:>2} × {:<28} {:>8} {:>9}",
-            l.qty,
-            clean(&l.name),
-            money(l.unit_price_cents),
-            money(l.unit_price_cents * i64::from(l.qty))
-        )));
-        for note in kfood_protocol::sanitize::clean_text(&l.notes).lines() {
-            if !note.trim().is_empty() {
-                lines.push(Line::from(Span::styled(
-                    format!("       note: {}", clean(note)),
-                    th.warn(),
-                )));
-            }
-        }
-    }
-    let instructions = kfood_protocol::sanitize::clean_text(&o.instructions);
-    if !instructions.trim().is_empty() {
-        lines.push(Line::from(Span::styled("Instructions", th.bold())));
-        for l in instructions.lines() {
-            lines.push(Line::from(format!("  {}", clean(l))));
-        }
-    }
-    let promo = o
-        .promo_code
-        .as_deref()
-        .map(|c| format!(" ({})", clean(c)))
-        .unwrap_or_default();
-    lines.push(field(
-        "Total",
-        format!(
-            "{}  (subtotal {}, discount {}{promo})",
-            money(o.total_cents),
-            money(o.subtotal_cents),
-            money(o.discount_cents)
-        ),
-    ));
-    let p = &o.payment;
-    let mut pay = payment_label(o);
-    if let (Some(brand), Some(last4)) = (&p.brand, &p.last4) {
-        pay.push_str(&format!(" · {} ending {}", clean(brand), clean(last4)));
-    }
-    if let Some(a) = p.amount_cents {
-        pay.push_str(&format!(" · {}", money(a)));
-    }
-    if let Some(id) = &p.id {
-        pay.push_str(&format!(" · {}", clean(id)));
-    }
-    lines.push(field("Payment", pay));
-    lines.push(Line::from(Span::styled("History", th.bold())));
-    for h in &o.history {
-        let note = h
-            .note
-            .as_deref()
-            .map(|n| format!(" · {}", clean(n)))
-            .unwrap_or_default();
-        lines.push(Line::from(vec![
-            Span::raw(format!("  {}  ", at(&h.at))),
-            Span::styled(
-                format!("{:<10}", h.status.as_str()),
-                status_style(th, h.status),
-            ),
-            Span::raw(format!(" by {} ({}){note}", clean(&h.by.name), h.by.role)),
-        ]));
-    }
-    let cancellable = !o.status.is_final()
-        && matches!(
-            o.status,
-            kfood_protocol::OrderStatus::Pending | kfood_protocol::OrderStatus::Preparing
-        );
-    let title = if cancellable {
-        format!(" Order {} · c cancel · Esc close ", clean(&o.code))
-    } else {
-        format!(" Order {} · Esc close ", clean(&o.code))
-    };
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block(title))
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
         r,
     );
 }
@@ -261,31 +108,40 @@ pub fn form(app: &App, frame: &mut Frame, area: Rect, form: &Form<FormKind>) {
                 frame.set_cursor_position((x, y));
             }
         }
-        let locked = if f.locked { "  (fixed)" } else { "" };
+        // A field with suggestions keeps them in sight beside its value.
+        let aside = if f.locked {
+            "  (fixed)".to_owned()
+        } else if !f.suggestions.is_empty() && !f.get().is_empty() {
+            format!("  {}", f.hint)
+        } else {
+            String::new()
+        };
         lines.push(Line::from(vec![
             Span::styled(prefix, th.bold()),
             Span::styled(shown, style),
-            Span::styled(locked, th.dim()),
+            Span::styled(aside, th.dim()),
         ]));
     }
     lines.push(Line::from(""));
-    if let Some(e) = &form.error {
-        lines.push(Line::from(Span::styled(format!(" ! {e}"), th.bad())));
-    } else if form.sending.is_some() {
-        lines.push(Line::from(Span::styled(
-            " sending… waiting for the relay",
-            th.warn(),
-        )));
-    } else {
-        lines.push(Line::from(Span::styled(
-            " Enter send · Tab next field · Left/Right choose · Esc cancel",
-            th.dim(),
-        )));
-    }
+    lines.push(form_footer(th, form));
     frame.render_widget(
         Paragraph::new(lines).block(block(format!(" {} ", form.title))),
         r,
     );
+}
+
+/// The form's last line: the refusal, the wait, or the keys.
+fn form_footer(th: kfood_protocol::term::Theme, form: &Form<FormKind>) -> Line<'static> {
+    if let Some(e) = &form.error {
+        Line::from(Span::styled(format!(" ! {e}"), th.bad()))
+    } else if form.sending.is_some() {
+        Line::from(Span::styled(" sending… waiting for the relay", th.warn()))
+    } else {
+        Line::from(Span::styled(
+            " Enter send · Tab next field · Left/Right choose · Esc cancel",
+            th.dim(),
+        ))
+    }
 }
 
 pub fn confirm(app: &App, frame: &mut Frame, area: Rect, c: &Confirm) {

@@ -45,15 +45,30 @@ pub fn order(id: u64, status: &str, customer: &str, mins_ago: i64) -> Value {
         "delivered" | "cancelled" => Value::Null,
         _ => json!(at(mins_ago - 12)),
     };
+    // The wok has made the bibimbap of every order it started; the japchae
+    // waits. K-0043 also has kimchi from the cold station.
+    let started = matches!(status, "preparing" | "ready" | "delivered");
+    let wok_mark = started.then(
+        || json!({"at": at(mins_ago - 1), "by": {"id": "kim.wok", "name": "Kim", "type": "crew"}}),
+    );
+    let mut lines = vec![
+        json!({"item_id": "bibimbap", "name": "Bibimbap", "qty": 2, "unit_price_cents": 1350,
+            "notes": "no egg", "station": "wok", "done": wok_mark}),
+        json!({"item_id": "japchae", "name": "Japchae", "qty": 1, "unit_price_cents": 1250,
+            "notes": "", "station": "wok", "done": null}),
+    ];
+    if id == 43 {
+        lines.push(
+            json!({"item_id": "kimchi", "name": "Kimchi", "qty": 1, "unit_price_cents": 400,
+            "notes": "", "station": "cold", "done": null}),
+        );
+    }
     json!({
         "id": id,
         "code": format!("K-{id:04}"),
         "client_order_id": format!("00000000-0000-4000-8000-{id:012}"),
         "customer": {"id": customer, "name": format!("{customer} name")},
-        "lines": [
-            {"item_id": "bibimbap", "name": "Bibimbap", "qty": 2, "unit_price_cents": 1350, "notes": "no egg"},
-            {"item_id": "japchae", "name": "Japchae", "qty": 1, "unit_price_cents": 1250, "notes": ""}
-        ],
+        "lines": lines,
         "instructions": "ring twice",
         "fulfillment": {"kind": "pickup"},
         "status": status,
@@ -74,10 +89,10 @@ pub fn order(id: u64, status: &str, customer: &str, mins_ago: i64) -> Value {
 
 pub fn menu() -> Value {
     json!([
-        {"id": "bibimbap", "name": "Bibimbap", "category": "Rice & Noodles", "description": "Rice, vegetables, egg", "price_cents": 1350, "available": true, "prep_minutes": 12},
-        {"id": "japchae", "name": "Japchae", "category": "Rice & Noodles", "description": "Glass noodles", "price_cents": 1250, "available": true, "prep_minutes": 10},
-        {"id": "bulgogi", "name": "Bulgogi", "category": "Grill", "description": "Grilled beef", "price_cents": 1800, "available": false, "prep_minutes": 15},
-        {"id": "kimchi", "name": "Kimchi", "category": "Sides", "description": "Fermented cabbage", "price_cents": 400, "available": true, "prep_minutes": 1}
+        {"id": "bibimbap", "name": "Bibimbap", "category": "Rice & Noodles", "description": "Rice, vegetables, egg", "price_cents": 1350, "available": true, "prep_minutes": 12, "station": "wok"},
+        {"id": "japchae", "name": "Japchae", "category": "Rice & Noodles", "description": "Glass noodles", "price_cents": 1250, "available": true, "prep_minutes": 10, "station": "wok"},
+        {"id": "bulgogi", "name": "Bulgogi", "category": "Grill", "description": "Grilled beef", "price_cents": 1800, "available": false, "prep_minutes": 15, "station": "grill"},
+        {"id": "kimchi", "name": "Kimchi", "category": "Sides", "description": "Fermented cabbage", "price_cents": 400, "available": true, "prep_minutes": 1, "station": "cold"}
     ])
 }
 
@@ -162,8 +177,8 @@ pub fn busy_app() -> App {
     }));
     app.handle(AppEvent::Conn(ConnState::Live { rtt_ms: Some(3) }));
     // Connecting asks for the users and the newest activity; answer both.
-    for NetCmd::Request { id, kind, .. } in std::mem::take(&mut app.outbox) {
-        let data = match kind.as_str() {
+    for NetCmd::Request { id, request } in std::mem::take(&mut app.outbox) {
+        let data = match request.kind() {
             "user_list" => users(),
             _ => json!({"activity": []}),
         };
