@@ -67,6 +67,10 @@ pub struct Heartbeat {
     /// Set by the relay: its own time, unix ms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relay_ms: Option<i64>,
+    /// Set by the relay: the `id` of the client's heartbeat, which gets no
+    /// `ack` (DESIGN §3: this reply is its one answer).
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -240,6 +244,9 @@ pub struct Authenticated {
     pub heartbeat_ms: u64,
     pub head_seq: u64,
     pub log_id: String,
+    /// The restaurant's time zone (IANA name) for showing times.
+    #[serde(default)]
+    pub tz: String,
 }
 
 /// `order_created`, `order_update`, `order_modified`, `order_cancelled`.

@@ -92,13 +92,13 @@ impl Request {
 
     /// The refusal for a role that may not send this request.
     pub fn forbidden_for(&self, role: Role) -> ProtocolError {
-        let what = match self {
+        match self {
             Request::MenuUpdate(_) if role == Role::Crew => {
-                "crew may only change an item's availability".to_owned()
+                ProtocolError::forbidden("crew may only change an item's availability")
+                    .with_field("op")
             }
-            _ => format!("{} is not allowed for {role}", self.kind()),
-        };
-        ProtocolError::forbidden(what)
+            _ => ProtocolError::forbidden(format!("{} is not allowed for {role}", self.kind())),
+        }
     }
 
     /// Parses a client's message: `unknown_type` for a type that is not a

@@ -86,7 +86,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// An account as the store keeps it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserRecord {
     pub id: String,
     pub name: String,
@@ -199,9 +199,14 @@ impl Auth {
     }
 
     /// Signs a token for `user` valid `ttl_secs` from now.
+    /// Never issued at or before the user's revocation second (DESIGN §5
+    /// `session_revoke`): a login in that same second gets the next one.
     pub fn issue(&self, id: &str, name: &str, role: Role, ttl_secs: i64) -> (String, Claims) {
         let now = kfood_protocol::time::now_ms() / 1000;
-        let claims = Claims::new(id, name, role, now, ttl_secs);
+        let revoked = self.revoked.read().unwrap_or_else(|p| p.into_inner());
+        let iat = revoked.get(id).map_or(now, |at| now.max(at + 1));
+        drop(revoked);
+        let claims = Claims::new(id, name, role, iat, ttl_secs);
         (self.secret.sign(&claims), claims)
     }
 }

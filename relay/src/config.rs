@@ -83,8 +83,9 @@ pub struct Limits {
     /// Durable events kept in the log.
     #[arg(long, env = "KFOOD_LOG_RETENTION", default_value_t = limits::LOG_RETENTION)]
     pub log_retention: u64,
-    /// Minutes an order may stay pending before an `order_late` alert.
-    #[arg(long, env = "KFOOD_LATE_AFTER_MIN", default_value_t = 15)]
+    /// No longer used: an order is late once its ETA has passed (DESIGN
+    /// §6); still accepted so existing configurations keep working.
+    #[arg(long, env = "KFOOD_LATE_AFTER_MIN", default_value_t = 15, hide = true)]
     pub late_after_min: u64,
     /// Seconds orders may wait with no crew connected before a `no_crew` alert.
     #[arg(long, env = "KFOOD_NO_CREW_AFTER_SECS", default_value_t = 60)]
@@ -95,6 +96,26 @@ pub struct Limits {
     /// Lifetime of tokens from `POST /api/login`, in hours.
     #[arg(long, env = "KFOOD_TOKEN_TTL_HOURS", default_value_t = 12)]
     pub token_ttl_hours: i64,
+    /// The restaurant's time zone (IANA name, e.g. Asia/Seoul), sent in
+    /// `authenticated` and `GET /api/menu` so every program shows local times.
+    #[arg(long, env = "KFOOD_TZ", default_value_t = default_tz())]
+    pub tz: String,
+}
+
+/// The time zone of the machine: `TZ`, else /etc/timezone, else UTC.
+pub fn default_tz() -> String {
+    let from_env = std::env::var("TZ")
+        .ok()
+        .map(|v| v.trim_start_matches(':').trim().to_owned())
+        .filter(|v| !v.is_empty() && !v.starts_with('/'));
+    from_env
+        .or_else(|| {
+            std::fs::read_to_string("/etc/timezone")
+                .ok()
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        })
+        .unwrap_or_else(|| "UTC".to_owned())
 }
 
 impl Default for Limits {
@@ -112,6 +133,7 @@ impl Default for Limits {
             no_crew_after_secs: 60,
             payment_failure_burst: 5,
             token_ttl_hours: 12,
+            tz: default_tz(),
         }
     }
 }

@@ -18,9 +18,8 @@ use warp::{Filter, Rejection, Reply};
 
 use crate::auth::{dummy_hash, verify_password, UserRecord};
 use crate::core::{Caller, Command, Item};
-use crate::hub::{LogRecord, Outgoing};
+use crate::hub::Outgoing;
 use crate::shared::Shared;
-use crate::store::{be, from_be, Tree};
 
 /// The client address, put on each request by the server's accept loop.
 #[derive(Debug, Clone, Copy)]
@@ -201,16 +200,16 @@ async fn login(
     creds: Credentials,
 ) -> Result<impl Reply, Rejection> {
     check_login_rate(&shared, peer)?;
-    let rec: Option<UserRecord> = shared
-        .store
-        .get(Tree::Users, creds.username.as_bytes())
-        .map_err(|e| {
-            reject(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                ProtocolError::internal(e.to_string()),
-            )
-        })?
-        .and_then(|v| serde_json::from_slice(&v).ok());
+    // Accounts are part of the core's state (the fold of the log).
+    let (tx, rx) = oneshot::channel();
+    let asked = Command::Account {
+        username: creds.username.clone(),
+        reply: tx,
+    };
+    let rec: Option<UserRecord> = match shared.core.send(asked).await {
+        Ok(()) => rx.await.ok().flatten(),
+        Err(_) => None,
+    };
     let hash = rec
         .as_ref()
         .map(|r| r.password_hash.clone())
@@ -343,29 +342,24 @@ fn read_events(
     let mut out = Vec::new();
     let mut from = since + 1;
     while from <= head && out.len() < limits::POLL_MAX_EVENTS {
-        let rows = shared
-            .store
-            .range_from(Tree::Events, &be(from), 512)
-            .map_err(|e| {
-                reject(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    ProtocolError::internal(e.to_string()),
-                )
-            })?;
+        let rows = shared.store.events_from(from, 512).map_err(|e| {
+            reject(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ProtocolError::internal(e.to_string()),
+            )
+        })?;
         if rows.is_empty() {
             break;
         }
-        for (k, v) in rows {
-            let seq = from_be(&k);
+        for rec in rows {
+            let seq = rec.seq;
             from = seq + 1;
             if seq > head || out.len() == limits::POLL_MAX_EVENTS {
                 from = head + 1;
                 break;
             }
-            if let Ok(rec) = serde_json::from_slice::<LogRecord>(&v) {
-                if let Some(env) = rec.view_for(caller.user.role, &caller.user.id) {
-                    out.push(serde_json::to_value(env).unwrap_or_default());
-                }
+            if let Some(env) = rec.view_for(caller.user.role, &caller.user.id) {
+                out.push(serde_json::to_value(env).unwrap_or_default());
             }
         }
     }
@@ -495,18 +489,22 @@ async fn messages(
 }
 
 async fn menu(shared: Arc<Shared>) -> Result<impl Reply, Rejection> {
-    let items: Value = shared
-        .store
-        .get(Tree::Menu, b"items")
-        .map_err(|e| {
-            reject(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                ProtocolError::internal(e.to_string()),
-            )
-        })?
-        .and_then(|v| serde_json::from_slice(&v).ok())
-        .unwrap_or_else(|| json!([]));
-    Ok(warp::reply::json(&json!({ "items": items })))
+    let (tx, rx) = oneshot::channel();
+    let stopping = || {
+        reject(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ProtocolError::internal("the relay is stopping"),
+        )
+    };
+    shared
+        .core
+        .send(Command::Menu { reply: tx })
+        .await
+        .map_err(|_| stopping())?;
+    let items = rx.await.map_err(|_| stopping())?;
+    Ok(warp::reply::json(
+        &json!({ "items": items, "tz": shared.limits.tz }),
+    ))
 }
 
 fn health(shared: Arc<Shared>) -> warp::reply::WithStatus<warp::reply::Json> {

@@ -7,86 +7,10 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use kfood_protocol::messages::{kind, Audience};
 use kfood_protocol::{Envelope, Role, UserRef};
-use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
-/// Who may see a durable event. Stored with the event in the log, so a replay
-/// is filtered exactly as the live broadcast was.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "to")]
-pub enum Visibility {
-    Everyone,
-    Audience {
-        audience: Audience,
-    },
-    /// The owning customer, all crew, all admins (order events).
-    OrderParties {
-        customer: String,
-    },
-    /// One customer and all admins (payment events).
-    CustomerAndAdmins {
-        customer: String,
-    },
-    Admins,
-    /// Crew and admins (kitchen alerts).
-    Staff,
-}
-
-impl Visibility {
-    pub fn admits(&self, role: Role, user_id: &str) -> bool {
-        match self {
-            Visibility::Everyone => true,
-            Visibility::Audience { audience } => audience.includes(role),
-            Visibility::OrderParties { customer } => role.is_staff() || customer == user_id,
-            Visibility::CustomerAndAdmins { customer } => {
-                role == Role::Admin || customer == user_id
-            }
-            Visibility::Admins => role == Role::Admin,
-            Visibility::Staff => role.is_staff(),
-        }
-    }
-}
-
-/// A durable event as the log keeps it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LogRecord {
-    #[serde(flatten)]
-    pub to: Visibility,
-    pub event: Envelope,
-}
-
-impl LogRecord {
-    /// The event as `role` may see it, or `None` when it is not theirs to see.
-    pub fn view_for(&self, role: Role, user_id: &str) -> Option<Envelope> {
-        if !self.to.admits(role, user_id) {
-            return None;
-        }
-        let mut e = self.event.clone();
-        if role == Role::Crew && is_order_event(&e.kind) {
-            redact_payment(&mut e.data);
-        }
-        Some(e)
-    }
-}
-
-fn is_order_event(k: &str) -> bool {
-    matches!(
-        k,
-        kind::ORDER_CREATED | kind::ORDER_UPDATE | kind::ORDER_MODIFIED | kind::ORDER_CANCELLED
-    )
-}
-
-/// Crew see an order's payment as `{method, status}` only.
-fn redact_payment(data: &mut serde_json::Value) {
-    if let Some(p) = data
-        .pointer_mut("/order/payment")
-        .and_then(|p| p.as_object_mut())
-    {
-        p.retain(|k, _| k == "method" || k == "status");
-    }
-}
+use crate::log::Logged;
 
 /// What a connection's writer is handed.
 #[derive(Debug, Clone)]
@@ -147,28 +71,26 @@ impl Hub {
         }
     }
 
-    /// Broadcasts a durable event to everyone allowed to see it. The event is
-    /// serialised once per variant (full, and redacted for crew).
-    pub fn publish(&self, rec: &LogRecord) {
+    /// Broadcasts a durable event to everyone allowed to see it
+    /// ([`kfood_protocol::event::Visibility::admits`]), as each may see it
+    /// ([`kfood_protocol::Event::view_for`]). The event is serialised at most
+    /// once per view: whole, and as crew see it.
+    pub fn publish(&self, e: &Logged) {
         let mut full: Option<Arc<str>> = None;
         let mut crew: Option<Arc<str>> = None;
         let conns = read(&self.conns);
         for c in conns.values() {
-            if !rec.to.admits(c.user.role, &c.user.id) {
+            let role = c.user.role;
+            if !e.to.admits(role, &c.user.id) {
                 continue;
             }
-            let slot = if c.user.role == Role::Crew && is_order_event(&rec.event.kind) {
-                &mut crew
+            let (slot, view) = if role == Role::Crew {
+                (&mut crew, Role::Crew)
             } else {
-                &mut full
+                (&mut full, Role::Admin)
             };
             let frame = slot
-                .get_or_insert_with(|| {
-                    rec.view_for(c.user.role, &c.user.id)
-                        .map(|e| e.to_json())
-                        .unwrap_or_default()
-                        .into()
-                })
+                .get_or_insert_with(|| e.envelope_for(view).to_json().into())
                 .clone();
             self.send_to(c, Outgoing::Frame(frame));
         }
@@ -260,61 +182,70 @@ pub fn lock<T>(l: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use kfood_protocol::event::{Event, Visibility};
+    use kfood_protocol::messages::{Announcement, AnnouncementKind, Audience};
+    use kfood_protocol::Party;
 
-    #[track_caller]
-    fn check(to: Visibility, role: Role, user: &str, expected: bool) {
-        assert_eq!(to.admits(role, user), expected, "{to:?} {role} {user}");
+    fn conn(hub: &Hub, id: &str, role: Role) -> (ConnEntry, mpsc::Receiver<Outgoing>) {
+        let (tx, rx) = mpsc::channel(8);
+        let entry = ConnEntry {
+            id: hub.next_conn_id(),
+            user: UserRef {
+                id: id.into(),
+                name: id.into(),
+                role,
+            },
+            session: format!("s-{id}"),
+            tx,
+        };
+        hub.register(entry.clone());
+        (entry, rx)
     }
 
-    #[test]
-    fn routing_table() {
-        let order = || Visibility::OrderParties {
-            customer: "ann".into(),
-        };
-        check(order(), Role::Customer, "ann", true);
-        check(order(), Role::Customer, "bob", false);
-        check(order(), Role::Crew, "kim", true);
-        check(order(), Role::Admin, "boss", true);
-        let pay = || Visibility::CustomerAndAdmins {
-            customer: "ann".into(),
-        };
-        check(pay(), Role::Customer, "ann", true);
-        check(pay(), Role::Customer, "bob", false);
-        check(pay(), Role::Crew, "kim", false);
-        check(pay(), Role::Admin, "boss", true);
-        check(Visibility::Admins, Role::Crew, "kim", false);
-        check(Visibility::Staff, Role::Crew, "kim", true);
-        check(Visibility::Staff, Role::Customer, "ann", false);
-        check(
-            Visibility::Audience {
-                audience: Audience::Customer,
-            },
-            Role::Crew,
-            "kim",
-            false,
-        );
-        check(Visibility::Everyone, Role::Customer, "ann", true);
+    fn frame_of(rx: &mut mpsc::Receiver<Outgoing>) -> Option<Arc<str>> {
+        match rx.try_recv() {
+            Ok(Outgoing::Frame(f)) => Some(f),
+            _ => None,
+        }
     }
 
+    /// A broadcast is serialised once per view and reaches only those its visibility admits.
     #[test]
-    fn crew_never_see_card_data() {
-        let rec = LogRecord {
-            to: Visibility::OrderParties {
-                customer: "ann".into(),
+    fn publish_serialises_once_per_view_and_filters() {
+        let hub = Hub::default();
+        let (_, mut kim) = conn(&hub, "kim", Role::Crew);
+        let (_, mut lee) = conn(&hub, "lee", Role::Crew);
+        let (_, mut ann) = conn(&hub, "ann", Role::Customer);
+        let (_, mut boss) = conn(&hub, "boss", Role::Admin);
+        let a = Announcement {
+            id: 1,
+            audience: Audience::Crew,
+            kind: AnnouncementKind::Announcement,
+            text: "line check".into(),
+            expires_at: None,
+            created_at: "2026-01-01T00:00:00Z".into(),
+            by: Party {
+                id: "boss".into(),
+                name: "Boss".into(),
             },
-            event: Envelope::new(
-                kind::ORDER_CREATED,
-                json!({"order_id": 1, "status": "pending", "order": {"payment": {"method": "card", "status": "paid", "brand": "visa", "last4": "4242", "id": "ch_1", "amount_cents": 100}}}),
-            ),
         };
-        let crew = rec.view_for(Role::Crew, "kim").unwrap();
-        assert_eq!(
-            crew.data["order"]["payment"],
-            json!({"method": "card", "status": "paid"})
+        let e = Logged {
+            seq: 7,
+            at: "2026-01-01T00:00:00Z".into(),
+            sender: None,
+            to: Visibility::Audience {
+                audience: Audience::Crew,
+            },
+            event: Event::Announcement(a),
+        };
+        hub.publish(&e);
+        let (k, l) = (frame_of(&mut kim).unwrap(), frame_of(&mut lee).unwrap());
+        assert!(
+            Arc::ptr_eq(&k, &l),
+            "one serialisation for every crew socket"
         );
-        let owner = rec.view_for(Role::Customer, "ann").unwrap();
-        assert_eq!(owner.data["order"]["payment"]["last4"], "4242");
-        assert!(rec.view_for(Role::Customer, "bob").is_none());
+        assert!(k.contains("\"seq\":7"), "{k}");
+        assert!(frame_of(&mut ann).is_none(), "not for customers");
+        assert!(frame_of(&mut boss).is_none(), "not for admins");
     }
 }

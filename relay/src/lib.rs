@@ -14,15 +14,16 @@ pub mod demo;
 pub mod http;
 pub mod hub;
 pub mod limits;
+pub mod log;
 pub mod metrics;
 pub mod payment;
 pub mod server;
 pub mod shared;
 pub mod store;
+pub mod wire;
 pub mod writer;
 pub mod ws;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,10 +35,10 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::auth::{Auth, UserRecord};
+use crate::auth::Auth;
 use crate::config::Limits;
 use crate::core::{Command, Core};
-use crate::store::{Store, Tree};
+use crate::store::Store;
 
 /// Requests waiting for the core. A flood waits here (and in each socket's
 /// read) rather than growing memory.
@@ -57,39 +58,11 @@ pub struct Options {
     pub tls: Option<TlsAcceptor>,
 }
 
-/// Lines to print after seeding the demo (the accounts and their passwords).
+/// Seeds the demo menu and accounts (DESIGN §8 `--demo`); returns lines to
+/// print (the accounts and their passwords).
 pub fn seed_demo(store: &dyn Store) -> anyhow::Result<Vec<String>> {
-    let mut lines = Vec::new();
-    if store.get(Tree::Menu, b"items")?.is_none() {
-        let menu = demo::menu();
-        store.write(&[store::Put::set(
-            Tree::Menu,
-            b"items".to_vec(),
-            serde_json::to_vec(&menu)?,
-        )])?;
-        lines.push(format!("demo menu: {} items", menu.len()));
-    }
-    for (id, name, role, password) in demo::ACCOUNTS {
-        if store.get(Tree::Users, id.as_bytes())?.is_none() {
-            let rec = UserRecord {
-                id: id.into(),
-                name: name.into(),
-                role,
-                password_hash: auth::hash_password(password)
-                    .map_err(|e| anyhow::anyhow!(e.message))?,
-                created_at: kfood_protocol::time::now(),
-            };
-            store.write(&[store::Put::set(
-                Tree::Users,
-                id.as_bytes().to_vec(),
-                serde_json::to_vec(&rec)?,
-            )])?;
-        }
-        lines.push(format!(
-            "demo account: {id:<9} role {role:<8} password {password}"
-        ));
-    }
-    Ok(lines)
+    let hash = |pw: &str| auth::hash_password(pw).map_err(|e| store::StoreError(e.message));
+    Ok(log::seed_demo(store, demo::menu(), &demo::ACCOUNTS, &hash)?)
 }
 
 /// Serves until `shutdown` is cancelled, then stops gracefully (DESIGN §10):
@@ -102,25 +75,23 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     opts.limits.validate().map_err(anyhow::Error::msg)?;
-    let revoked: HashMap<String, i64> = store
-        .scan(Tree::Revoked)?
-        .into_iter()
-        .filter_map(|(k, v)| {
-            let at = i64::from_be_bytes(v.as_slice().try_into().ok()?);
-            Some((String::from_utf8(k).ok()?, at))
-        })
-        .collect();
+    // The relay's state is the fold of its log.
+    let (state, replayed) = log::load_counting(&*store)?;
+    let revoked = state.records.revoked.clone().into_iter().collect();
     let auth = Arc::new(Auth::new(opts.secret, revoked));
     let hub = Arc::new(hub::Hub::default());
-    let first_seq = Arc::new(AtomicU64::new(1));
-    let core = Core::load(
-        store.clone(),
+    let first = store.first_seq()?.unwrap_or(state.model.head_seq + 1);
+    let first_seq = Arc::new(AtomicU64::new(first));
+    let core = Core::new(
+        state,
+        replayed,
+        store.log_id()?,
         hub.clone(),
         auth.clone(),
         Box::new(payment::Simulated),
         opts.limits.clone(),
         first_seq.clone(),
-    )?;
+    );
     let (core_tx, core_rx) = mpsc::channel(CORE_QUEUE);
     let (writer_tx, writer_rx) = mpsc::channel(WRITER_QUEUE);
     let (published_tx, published_rx) = watch::channel(core.head_seq());

@@ -9,7 +9,8 @@ use kfood_protocol::messages::{validate_password, validate_username};
 use kfood_protocol::Role;
 use kfood_relay::auth::{self, UserRecord};
 use kfood_relay::config::{ServeArgs, StoreArgs};
-use kfood_relay::store::{Put, SledStore, Store, Tree};
+use kfood_relay::log::{self, Record};
+use kfood_relay::store::SledStore;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
@@ -217,7 +218,7 @@ fn user(args: &StoreArgs, cmd: UserCmd) -> anyhow::Result<()> {
             name,
         } => {
             validate_username(&username).map_err(|e| anyhow::anyhow!(e.message))?;
-            if store.get(Tree::Users, username.as_bytes())?.is_some() {
+            if users(&store)?.contains_key(&username) {
                 bail!("{username} exists already");
             }
             let password = read_password()?;
@@ -237,37 +238,40 @@ fn user(args: &StoreArgs, cmd: UserCmd) -> anyhow::Result<()> {
                     .map_err(|e| anyhow::anyhow!(e.message))?,
                 created_at: kfood_protocol::time::now(),
             };
-            store.write(&[Put::set(
-                Tree::Users,
-                username.as_bytes().to_vec(),
-                serde_json::to_vec(&rec)?,
-            )])?;
-            flush(&store)?;
+            append(&store, Record::User(rec))?;
             println!("created {role} {username}");
         }
         UserCmd::List => {
-            for (_, v) in store.scan(Tree::Users)? {
-                if let Ok(u) = serde_json::from_slice::<UserRecord>(&v) {
-                    println!("{:<32} {:<8} {}", u.id, u.role, u.name);
-                }
+            for u in users(&store)?.values() {
+                println!("{:<32} {:<8} {}", u.id, u.role, u.name);
             }
         }
         UserCmd::Remove { username } => {
-            if store.get(Tree::Users, username.as_bytes())?.is_none() {
+            if !users(&store)?.contains_key(&username) {
                 bail!("no user {username}");
             }
-            store.write(&[Put::delete(Tree::Users, username.as_bytes().to_vec())])?;
-            flush(&store)?;
+            append(
+                &store,
+                Record::UserRemoved {
+                    id: username.clone(),
+                },
+            )?;
             println!("removed {username}");
         }
     }
     Ok(())
 }
 
-fn flush(store: &SledStore) -> anyhow::Result<()> {
+/// The accounts of a stopped relay's store: the fold of its log.
+fn users(store: &SledStore) -> anyhow::Result<std::collections::BTreeMap<String, UserRecord>> {
+    Ok(log::load(store)?.records.users)
+}
+
+/// Appends one record to a stopped relay's log, durably.
+fn append(store: &SledStore, record: Record) -> anyhow::Result<()> {
     tokio::runtime::Builder::new_current_thread()
         .build()?
-        .block_on(store.flush())?;
+        .block_on(log::append_records(store, vec![record]))?;
     Ok(())
 }
 
@@ -291,12 +295,13 @@ fn token(args: &StoreArgs, cmd: TokenCmd) -> anyhow::Result<()> {
             let store = open_store(args)
                 .context("the relay must be stopped (a running relay takes session_revoke)")?;
             let at = kfood_protocol::time::now_ms() / 1000;
-            store.write(&[Put::set(
-                Tree::Revoked,
-                user.as_bytes().to_vec(),
-                at.to_be_bytes().to_vec(),
-            )])?;
-            flush(&store)?;
+            append(
+                &store,
+                Record::Revoked {
+                    user_id: user.clone(),
+                    at,
+                },
+            )?;
             println!("revoked every token of {user} issued up to now");
         }
     }

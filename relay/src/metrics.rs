@@ -20,9 +20,10 @@ use kfood_protocol::messages::{kind, MetricsSample, Percentiles, RoleCounts};
 use kfood_protocol::{Envelope, Role};
 use tokio::sync::oneshot;
 
-use crate::core::{stamped, Command, Stats};
+use crate::core::{Command, Stats};
 use crate::hub::lock;
 use crate::shared::Shared;
+use crate::wire::stamped;
 
 /// Fan-out latencies kept for the percentiles: the last few thousand events.
 const FANOUT_SAMPLES: usize = 4096;

@@ -1,18 +1,27 @@
-//! Group commit (DESIGN §10): takes every outcome waiting, writes them in one
-//! transaction, flushes once, then publishes events and sends replies in seq
-//! order. Nothing is published before its flush, so `kill -9` never erases an
-//! event a client saw, nor reuses its seq.
+//! Group commit (DESIGN §10): takes every outcome waiting, writes their
+//! commits (and the activity beside them) in one batch, flushes once, then
+//! publishes events and sends replies in seq order. Nothing is published
+//! before its flush, so `kill -9` never erases an event a client saw, nor
+//! reuses its seq.
+//!
+//! The writer is the store's side of the relay: it also answers
+//! `activity_query` and carries out log retention, so the core never waits
+//! on the disk.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use kfood_protocol::messages::kind;
 use kfood_protocol::{Envelope, ErrorCode, ProtocolError, Role};
+use serde_json::json;
 use tokio::sync::{mpsc, watch};
 
-use crate::core::{frame, stamped, Command, Outcome};
+use crate::core::{Command, Outcome, ReplyBody};
 use crate::hub::Outgoing;
 use crate::metrics::Metrics;
 use crate::shared::Shared;
+use crate::store::{Batch, StoreError};
+use crate::wire::{frame, stamped, to_value};
 
 /// Most outcomes written under one flush. Bounds the latency a single group
 /// adds; under load groups fill up and one flush serves hundreds of acks.
@@ -24,6 +33,13 @@ pub async fn run(
     published: watch::Sender<u64>,
     core: mpsc::Sender<Command>,
 ) {
+    let mut next_activity = match shared.store.last_activity_id() {
+        Ok(n) => n + 1,
+        Err(e) => {
+            tracing::error!(cause = %e, "cannot read the activity log; numbering from 1");
+            1
+        }
+    };
     let mut group: Vec<Outcome> = Vec::with_capacity(MAX_GROUP);
     while let Some(first) = rx.recv().await {
         group.push(first);
@@ -33,16 +49,11 @@ pub async fn run(
                 Err(_) => break,
             }
         }
-        let puts: Vec<_> = group
-            .iter_mut()
-            .flat_map(|o| std::mem::take(&mut o.puts))
-            .collect();
-        let written = match shared.store.write(&puts) {
-            Ok(()) if puts.is_empty() => Ok(()),
-            Ok(()) => shared.store.flush().await,
-            Err(e) => Err(e),
-        };
-        match written {
+        for a in group.iter_mut().flat_map(|o| o.activity.iter_mut()) {
+            a.id = next_activity;
+            next_activity += 1;
+        }
+        match write(&shared, &mut group).await {
             Ok(()) => {
                 shared.metrics.groups.fetch_add(1, Ordering::Relaxed);
                 for o in group.drain(..) {
@@ -62,16 +73,44 @@ pub async fn run(
     }
 }
 
-fn deliver(shared: &Shared, o: Outcome, published: &watch::Sender<u64>) {
-    for (seq, rec) in &o.events {
-        shared.hub.publish(rec);
-        published.send_replace(*seq);
+/// Writes the group as one batch, flushes it, then trims the log if asked.
+async fn write(shared: &Shared, group: &mut [Outcome]) -> Result<(), StoreError> {
+    let snapshot = group.iter_mut().filter_map(|o| o.snapshot.take()).last();
+    let trim = group.iter().filter_map(|o| o.trim).max();
+    let batch = Batch {
+        commits: group.iter().flat_map(|o| &o.commits).collect(),
+        activity: group.iter().flat_map(|o| &o.activity).collect(),
+        snapshot,
+    };
+    if batch.is_empty() {
+        return Ok(());
     }
-    if !o.events.is_empty() {
+    shared.store.append(&batch)?;
+    shared.store.flush().await?;
+    if let Some(keep_from) = trim {
+        match shared.store.purge(keep_from) {
+            Ok(first) => {
+                shared.first_seq.store(first, Ordering::SeqCst);
+                tracing::debug!(first, "trimmed the event log");
+            }
+            Err(e) => tracing::error!(cause = %e, "cannot trim the event log"),
+        }
+    }
+    Ok(())
+}
+
+fn deliver(shared: &Shared, o: Outcome, published: &watch::Sender<u64>) {
+    for e in o.commits.iter().flat_map(|c| &c.events) {
+        shared.hub.publish(e);
+        published.send_replace(e.seq);
+    }
+    if o.commits.iter().any(|c| !c.events.is_empty()) {
         Metrics::record_fanout(&shared.metrics, o.born.elapsed());
     }
-    for env in &o.admin_live {
-        shared.hub.broadcast(env, |c| c.user.role == Role::Admin);
+    for a in &o.activity {
+        let mut env = Envelope::new(kind::ACTIVITY, to_value(a));
+        env.timestamp = Some(a.at.clone());
+        shared.hub.broadcast(&env, |c| c.user.role == Role::Admin);
     }
     if let Some((entry, first)) = o.attach {
         shared.hub.register(entry.clone());
@@ -85,8 +124,14 @@ fn deliver(shared: &Shared, o: Outcome, published: &watch::Sender<u64>) {
         }
     }
     for r in o.replies {
+        let out = match r.body {
+            ReplyBody::Frame(f) => f,
+            ReplyBody::Activity { before, limit } => {
+                activity_ack(shared, r.reference, before, limit)
+            }
+        };
         // A reply to a full queue is dropped with the connection, which resumes.
-        let _ = r.to.try_send(r.out);
+        let _ = r.to.try_send(out);
     }
     if let Some(user) = o.close_user {
         shared.hub.close_user(&user, 4011, "session revoked");
@@ -96,6 +141,18 @@ fn deliver(shared: &Shared, o: Outcome, published: &watch::Sender<u64>) {
     }
 }
 
+/// The ack of an `activity_query`: older entries, newest first.
+fn activity_ack(shared: &Shared, reference: Option<String>, before: u64, limit: usize) -> Outgoing {
+    let env = match shared.store.activity_before(before, limit) {
+        Ok(rows) => Envelope::ack(reference.as_deref(), json!({ "activity": rows })),
+        Err(e) => Envelope::error(
+            reference.as_deref(),
+            &ProtocolError::internal(e.to_string()),
+        ),
+    };
+    frame(&stamped(env))
+}
+
 /// Turns every ack of a group that could not be written into `error internal`.
 fn refuse(o: Outcome) {
     let err = ProtocolError::new(
@@ -103,12 +160,10 @@ fn refuse(o: Outcome) {
         "the change could not be saved; try again",
     );
     for r in o.replies {
-        let out = match (&r.out, &r.reference) {
-            (Outgoing::Frame(_), Some(reference)) => {
-                frame(&stamped(Envelope::error(Some(reference), &err)))
-            }
-            _ => continue,
+        let Some(reference) = &r.reference else {
+            continue;
         };
+        let out = frame(&stamped(Envelope::error(Some(reference), &err)));
         let _ = r.to.try_send(out);
     }
     if let Some(done) = o.done {

@@ -21,11 +21,11 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-use crate::core::{stamped, Caller, Command, Item};
-use crate::hub::{ConnEntry, LogRecord, Outgoing};
+use crate::core::{Caller, Command, Item};
+use crate::hub::{ConnEntry, Outgoing};
 use crate::limits::{ConnLimiter, Verdict};
 use crate::shared::Shared;
-use crate::store::{be, from_be, Tree};
+use crate::wire::stamped;
 
 /// Frames joined into one outbound `batch`. Well under the §9 batch limit a
 /// client may hold the relay to, and small enough to keep frames short.
@@ -485,19 +485,17 @@ async fn answer_heartbeat<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut Ws<S>, env
         .parse_data::<m::Heartbeat>()
         .map(|h| h.t)
         .unwrap_or(Value::Null);
+    // Its one answer, carrying `ref`; no ack (DESIGN §3).
     let hb = m::Heartbeat {
         t,
         relay_ms: Some(kfood_protocol::time::now_ms()),
+        reference: env.id.clone(),
     };
-    let mut reply = Envelope::new(
+    let reply = Envelope::new(
         kind::HEARTBEAT,
         serde_json::to_value(hb).unwrap_or_default(),
     );
-    reply.id = None;
     send_env(ws, &reply).await;
-    if let Some(id) = env.id.as_deref() {
-        send_env(ws, &Envelope::ack(Some(id), json!({}))).await;
-    }
 }
 
 /// `error rate_limited` for a refused message, with its `ref` and `retry_after_ms`.
@@ -660,22 +658,19 @@ async fn replay<S: AsyncRead + AsyncWrite + Unpin>(
     while from <= upto {
         let rows = shared
             .store
-            .range_from(Tree::Events, &be(from), REPLAY_CHUNK)
+            .events_from(from, REPLAY_CHUNK)
             .map_err(|e| (1011, e.to_string()))?;
         if rows.is_empty() {
             break;
         }
         let mut pending: Vec<Arc<str>> = Vec::new();
-        for (k, v) in &rows {
-            let seq = from_be(k);
+        for rec in &rows {
+            let seq = rec.seq;
             from = seq + 1;
             if seq > upto {
                 from = upto + 1;
                 break;
             }
-            let Ok(rec) = serde_json::from_slice::<LogRecord>(v) else {
-                continue;
-            };
             if let Some(env) = rec.view_for(caller.user.role, &caller.user.id) {
                 pending.push(env.to_json().into());
                 if pending.len() == OUT_BATCH {

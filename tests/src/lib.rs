@@ -266,7 +266,8 @@ impl Client {
         self.reply_to(&id).await
     }
 
-    /// Waits for the `ack`/`error` whose `ref` is `id`, keeping the rest queued.
+    /// Waits for the `ack`/`error` whose `ref` is `id` (for a heartbeat: the
+    /// relay's `heartbeat` carrying it, DESIGN §3), keeping the rest queued.
     pub async fn reply_to(&mut self, id: &str) -> Value {
         let mut held = VecDeque::new();
         let deadline = tokio::time::Instant::now() + WAIT;
@@ -274,7 +275,8 @@ impl Client {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             match self.try_next(left).await {
                 Some(v)
-                    if (v["type"] == "ack" || v["type"] == "error") && v["data"]["ref"] == id =>
+                    if (v["type"] == "ack" || v["type"] == "error" || v["type"] == "heartbeat")
+                        && v["data"]["ref"] == id =>
                 {
                     break v
                 }
@@ -293,7 +295,12 @@ impl Client {
     /// Like [`request`], asserting an ack; returns its data.
     pub async fn ok(&mut self, kind: &str, data: Value) -> Value {
         let r = self.request(kind, data).await;
-        assert_eq!(r["type"], "ack", "{kind} refused: {r}");
+        let answered = if kind == "heartbeat" {
+            "heartbeat"
+        } else {
+            "ack"
+        };
+        assert_eq!(r["type"], answered, "{kind} refused: {r}");
         r["data"].clone()
     }
 

@@ -213,7 +213,7 @@ async fn frame_over_the_limit_closes_4009() {
     relay.stop().await;
 }
 
-/// A heartbeat is answered with the same `t` and the relay's own time; with an id it is also acked.
+/// A heartbeat is answered with the same `t` and the relay's own time; with an id that answer carries `ref` and no ack follows.
 #[tokio::test]
 async fn heartbeat_echoes_t_with_relay_time() {
     let relay = TestRelay::start().await;
@@ -229,8 +229,14 @@ async fn heartbeat_echoes_t_with_relay_time() {
     }
     c.send(json!({"type": "heartbeat", "id": "hb-1", "data": {"t": 7}}))
         .await;
-    let ack = c.reply_to("hb-1").await;
-    assert_eq!(ack["type"], "ack", "{ack}");
+    let hb = c.reply_to("hb-1").await;
+    assert_eq!(hb["type"], "heartbeat", "{hb}");
+    assert_eq!(hb["data"]["t"], 7, "{hb}");
+    let rest = c.settle().await;
+    assert!(
+        rest.iter().all(|m| m["type"] != "ack"),
+        "a heartbeat is never acked: {rest:?}"
+    );
     relay.stop().await;
 }
 
@@ -364,10 +370,15 @@ async fn oversize_batch_is_refused_whole() {
     relay.stop().await;
 }
 
-/// The `(type, ref)` of every ack and error among `msgs`, in order.
+/// The `(type, ref)` of every reply among `msgs` (acks, errors, and
+/// heartbeats answering one with an id), in order.
 fn replies(msgs: &[Value]) -> Vec<(String, Value)> {
     msgs.iter()
-        .filter(|m| m["type"] == "ack" || m["type"] == "error")
+        .filter(|m| {
+            m["type"] == "ack"
+                || m["type"] == "error"
+                || (m["type"] == "heartbeat" && m["data"].get("ref").is_some())
+        })
         .map(|m| {
             (
                 m["type"].as_str().unwrap().to_owned(),
@@ -399,7 +410,7 @@ async fn batch_replies_in_order_and_nested_batch_is_malformed() {
         vec![
             t("ack", json!("a")),
             t("error", json!("b")),
-            t("ack", json!("c")),
+            t("heartbeat", json!("c")),
             t("error", Value::Null),
             t("ack", json!("d")),
             t("error", json!("e")),

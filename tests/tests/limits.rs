@@ -71,7 +71,7 @@ async fn heartbeats_count_against_the_rate() {
     }
     for i in 0..5 {
         let r = ann.reply_to(&format!("h{i}")).await;
-        assert_eq!(r["type"], "ack", "{r}");
+        assert_eq!(r["type"], "heartbeat", "{r}");
     }
     ann.send(quote("q")).await;
     check_rate_limited(&ann.reply_to("q").await, "q");

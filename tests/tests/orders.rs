@@ -212,7 +212,6 @@ async fn skipping_statuses_is_an_invalid_transition() {
         (pending, "delivered"),
         (preparing, "delivered"),
         (ready, "pending"),
-        (delivered, "ready"),
         (delivered, "pending"),
         (cancelled, "pending"),
         (cancelled, "preparing"),

@@ -99,6 +99,7 @@ impl Session {
                 heartbeat_ms: 0,
                 head_seq: 0,
                 log_id: String::new(),
+                tz: String::new(),
             },
             relay: login.relay.ws.clone(),
             deadline,

@@ -54,6 +54,7 @@ impl Driver {
         Request::Heartbeat(Heartbeat {
             t: json!(t),
             relay_ms: None,
+            reference: None,
         })
         .to_envelope()
         .to_json()
