@@ -100,6 +100,11 @@ pub struct Limits {
     /// `authenticated` and `GET /api/menu` so every program shows local times.
     #[arg(long, env = "KFOOD_TZ", default_value_t = default_tz())]
     pub tz: String,
+    /// The last line marked done moves its order to ready (DESIGN §13);
+    /// without it the expo bumps each finished ticket.
+    #[arg(long, env = "KFOOD_AUTO_READY", value_parser = parse_bool, default_value = "false",
+          num_args = 0..=1, default_missing_value = "true")]
+    pub auto_ready: bool,
 }
 
 /// The time zone of the machine: `TZ`, else /etc/timezone, else UTC.
@@ -134,6 +139,7 @@ impl Default for Limits {
             payment_failure_burst: 5,
             token_ttl_hours: 12,
             tz: default_tz(),
+            auto_ready: false,
         }
     }
 }

@@ -444,10 +444,11 @@ fn update_fields(req: &m::OrderUpdate) -> Result<UpdateFields, ProtocolError> {
             .delivery_minutes
             .map(|v| checked_minutes("delivery_minutes", v))
             .transpose()?,
+        // A kitchen note: one line for a ticket (DESIGN §13).
         note: req
             .note
             .as_deref()
-            .map(|n| checked_text("note", n, limits::MAX_SHORT_TEXT_CHARS))
+            .map(|n| checked_line("note", n.trim(), limits::MAX_KITCHEN_NOTE_CHARS))
             .transpose()?
             .filter(|n| !n.is_empty()),
     };
@@ -486,6 +487,12 @@ pub fn update(
                 status_changed = true;
             }
         }
+    }
+    if o.status == OrderStatus::Cancelled && f.note.is_some() {
+        return Err(ProtocolError::new(
+            ErrorCode::InvalidTransition,
+            format!("{} is cancelled: no more kitchen notes", o.code),
+        ));
     }
     if o.status.is_final() && !status_changed && (f.prep.is_some() || f.ride.is_some()) {
         return Err(ProtocolError::new(
@@ -532,6 +539,39 @@ pub fn update(
             o.code, o.prep_minutes, o.delivery_minutes
         )
     };
+    d.note(&caller.user, ActivityKind::Status, text, Some(o.id));
+    Ok(json!({ "order": o.view_for(role) }))
+}
+
+/// `line_done` (DESIGN §13): the rule is `Order::mark_line`; a mark the
+/// line already has is acked with the order and sends nothing.
+pub fn line_done(
+    st: &State,
+    caller: &Caller,
+    req: m::LineDone,
+    now: Millis,
+    auto_ready: bool,
+    d: &mut Decision,
+) -> Result<Value, ProtocolError> {
+    let role = caller.role();
+    let mut o = order_for(st, caller, req.order_id)?.clone();
+    if !o.mark_line(req.line, req.done, &caller.user, now, auto_ready)? {
+        return Ok(json!({ "order": o.view_for(role) }));
+    }
+    d.emit(
+        Event::OrderUpdate(order_event(&o)),
+        None,
+        Some(caller.sender()),
+    );
+    let line = &o.lines[req.line];
+    let text = format!(
+        "{} {}x {} of {} ({})",
+        if req.done { "marked done" } else { "cleared" },
+        line.qty,
+        line.name,
+        o.code,
+        line.station
+    );
     d.note(&caller.user, ActivityKind::Status, text, Some(o.id));
     Ok(json!({ "order": o.view_for(role) }))
 }
