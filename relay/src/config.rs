@@ -96,6 +96,10 @@ pub struct Limits {
     /// Lifetime of tokens from `POST /api/login`, in hours.
     #[arg(long, env = "KFOOD_TOKEN_TTL_HOURS", default_value_t = 12)]
     pub token_ttl_hours: i64,
+    /// The last line marked done moves an order to ready (DESIGN §13);
+    /// without it the expo bumps it.
+    #[arg(long, env = "KFOOD_AUTO_READY")]
+    pub auto_ready: bool,
     /// The restaurant's time zone (IANA name, e.g. Asia/Seoul), sent in
     /// `authenticated` and `GET /api/menu` so every program shows local times.
     #[arg(long, env = "KFOOD_TZ", default_value_t = default_tz())]
@@ -134,6 +138,7 @@ impl Default for Limits {
             payment_failure_burst: 5,
             token_ttl_hours: 12,
             tz: default_tz(),
+            auto_ready: false,
         }
     }
 }

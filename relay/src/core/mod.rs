@@ -595,12 +595,9 @@ impl Core {
             Request::OrderModify(r) => orders::modify(st, caller, r, now, &mut d),
             Request::OrderCancel(r) => orders::cancel(st, gw, caller, r, now, &mut d),
             Request::OrderUpdate(r) => orders::update(st, caller, r, now, &mut d),
-            // The kitchen's line marks (DESIGN §13) are not served here yet.
-            Request::LineDone(_) => Err(ProtocolError::new(
-                kfood_protocol::ErrorCode::UnknownType,
-                "line_done is not served by this relay yet",
-            )
-            .with_field("type")),
+            Request::LineDone(r) => {
+                orders::line_done(st, caller, r, self.limits.auto_ready, now, &mut d)
+            }
             Request::MenuUpdate(r) => catalog::menu_update(st, caller, r, &mut d),
             Request::Announce(r) => catalog::announce(st, caller, r, now, &mut d),
             Request::PromoUpsert(r) => catalog::promo_upsert(st, caller, r, &mut d),
