@@ -596,7 +596,7 @@ impl Core {
             Request::OrderCancel(r) => orders::cancel(st, gw, caller, r, now, &mut d),
             Request::OrderUpdate(r) => orders::update(st, caller, r, now, &mut d),
             Request::LineDone(r) => {
-                orders::line_done(st, caller, r, now, self.limits.auto_ready, &mut d)
+                orders::line_done(st, caller, r, self.limits.auto_ready, now, &mut d)
             }
             Request::MenuUpdate(r) => catalog::menu_update(st, caller, r, &mut d),
             Request::Announce(r) => catalog::announce(st, caller, r, now, &mut d),

@@ -5,6 +5,7 @@
 use kfood_protocol::event::Event;
 use kfood_protocol::menu::normalize_promo_code;
 use kfood_protocol::menu::{checked_line, checked_minutes, checked_name, checked_text};
+use kfood_protocol::messages::LineDone;
 use kfood_protocol::messages::{self as m, ActivityKind};
 use kfood_protocol::order::{
     check_transition, order_code, Fulfillment, FulfillmentKind, HistoryEntry, Order, OrderLine,
@@ -444,11 +445,10 @@ fn update_fields(req: &m::OrderUpdate) -> Result<UpdateFields, ProtocolError> {
             .delivery_minutes
             .map(|v| checked_minutes("delivery_minutes", v))
             .transpose()?,
-        // A kitchen note: one line for a ticket (DESIGN §13).
         note: req
             .note
             .as_deref()
-            .map(|n| checked_line("note", n.trim(), limits::MAX_KITCHEN_NOTE_CHARS))
+            .map(|n| checked_line("note", n, limits::MAX_KITCHEN_NOTE_CHARS))
             .transpose()?
             .filter(|n| !n.is_empty()),
     };
@@ -488,13 +488,10 @@ pub fn update(
             }
         }
     }
-    if o.status == OrderStatus::Cancelled && f.note.is_some() {
-        return Err(ProtocolError::new(
-            ErrorCode::InvalidTransition,
-            format!("{} is cancelled: no more kitchen notes", o.code),
-        ));
-    }
-    if o.status.is_final() && !status_changed && (f.prep.is_some() || f.ride.is_some()) {
+    let note_on_cancelled = o.status == OrderStatus::Cancelled && f.note.is_some();
+    if note_on_cancelled
+        || (o.status.is_final() && !status_changed && (f.prep.is_some() || f.ride.is_some()))
+    {
         return Err(ProtocolError::new(
             ErrorCode::InvalidTransition,
             format!("{} is closed", o.code),
@@ -543,18 +540,19 @@ pub fn update(
     Ok(json!({ "order": o.view_for(role) }))
 }
 
-/// `line_done` (DESIGN §13): the rule is `Order::mark_line`; a mark the
-/// line already has is acked with the order and sends nothing.
+/// A line marked done or not (DESIGN §13, [`Order::mark_line`]); a mark the
+/// line already has is acked with no event.
 pub fn line_done(
     st: &State,
     caller: &Caller,
-    req: m::LineDone,
-    now: Millis,
+    req: LineDone,
     auto_ready: bool,
+    now: Millis,
     d: &mut Decision,
 ) -> Result<Value, ProtocolError> {
     let role = caller.role();
     let mut o = order_for(st, caller, req.order_id)?.clone();
+    let before = o.status;
     if !o.mark_line(req.line, req.done, &caller.user, now, auto_ready)? {
         return Ok(json!({ "order": o.view_for(role) }));
     }
@@ -563,15 +561,11 @@ pub fn line_done(
         None,
         Some(caller.sender()),
     );
-    let line = &o.lines[req.line];
-    let text = format!(
-        "{} {}x {} of {} ({})",
-        if req.done { "marked done" } else { "cleared" },
-        line.qty,
-        line.name,
-        o.code,
-        line.station
-    );
+    let verb = if req.done { "marked" } else { "unmarked" };
+    let mut text = format!("{verb} line {} of {}", req.line, o.code);
+    if o.status != before {
+        text = format!("{text} ({})", o.status);
+    }
     d.note(&caller.user, ActivityKind::Status, text, Some(o.id));
     Ok(json!({ "order": o.view_for(role) }))
 }

@@ -38,6 +38,10 @@ enum Action {
         status: usize,
         admin: bool,
     },
+    Mark {
+        order: usize,
+        done: bool,
+    },
     Prep {
         order: usize,
         minutes: u32,
@@ -75,6 +79,7 @@ fn action() -> impl Strategy<Value = Action> {
         4 => (0..8usize, 0..4usize, any::<bool>())
             .prop_map(|(order, status, admin)| Action::Update { order, status, admin }),
         1 => (0..8usize, 0..3u32).prop_map(|(order, minutes)| Action::Prep { order, minutes }),
+        2 => (0..8usize, any::<bool>()).prop_map(|(order, done)| Action::Mark { order, done }),
         1 => (0..8usize, any::<bool>()).prop_map(|(order, by_customer)| Action::Cancel { order, by_customer }),
         1 => (0..8usize, 0..2usize).prop_map(|(order, text)| Action::Modify { order, text }),
         1 => (0..4usize, any::<bool>()).prop_map(|(item, available)| Action::SetAvailable { item, available }),
@@ -141,6 +146,14 @@ fn request(a: &Action, orders: &[(u64, String)], n: u128) -> Option<(Caller, &'s
                 who,
                 "order_update",
                 json!({"order_id": id, "status": STATUSES[status]}),
+            )
+        }
+        Action::Mark { order, done } => {
+            let (id, _) = pick(order)?;
+            (
+                caller("kim", Role::Crew),
+                "line_done",
+                json!({"order_id": id, "line": 0, "done": done}),
             )
         }
         Action::Prep { order, minutes } => {
