@@ -1,5 +1,7 @@
 //! `kfood-sim demo`: a living restaurant at a human pace, for someone
-//! watching `kfood-crew` or `kfood-admin`.
+//! watching `kfood-crew` or `kfood-admin`. The kitchen is plain crew bots
+//! bumping whole orders, or with `--stations` the station and expo bots of
+//! [`crate::kitchen`].
 
 use std::time::Duration;
 
@@ -10,6 +12,7 @@ use rand::Rng;
 use tokio::sync::mpsc;
 
 use crate::conn::SimConn;
+use crate::kitchen;
 use crate::tokens::Minter;
 use crate::wire::{card_payment, durable, random_order, status_update};
 use crate::Target;
@@ -24,6 +27,17 @@ pub struct DemoArgs {
     /// Crew bots working the queue (0 to leave the kitchen to a person at kfood-crew).
     #[arg(long, default_value_t = 1)]
     pub crew: usize,
+    /// A kitchen with stations instead of crew bots: one bot per station
+    /// marking its lines done, plus an expo bot bumping whole tickets
+    /// (no value: every station of the menu).
+    #[arg(
+        long,
+        num_args = 0..=1,
+        value_delimiter = ',',
+        value_name = "STATION[,STATION]",
+        conflicts_with = "crew"
+    )]
+    pub stations: Option<Vec<String>>,
     /// Speed factor: 2 runs the restaurant twice as fast.
     #[arg(long, default_value_t = 1.0)]
     pub speed: f64,
@@ -37,7 +51,7 @@ const CARD_DECLINED: &str = "4000000000000002";
 /// A test card the payment gateway refuses for lack of funds.
 const CARD_NO_FUNDS: &str = "4000000000009995";
 
-fn scaled(secs: f64, speed: f64) -> Duration {
+pub fn scaled(secs: f64, speed: f64) -> Duration {
     Duration::from_secs_f64((secs / speed.max(0.01)).max(0.05))
 }
 
@@ -47,7 +61,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         "Jiwoo", "Minseo", "Hyun", "Sora", "Daniel", "Yuna", "Taeho", "Eunji", "Marco", "Aiko",
     ];
     let mut tasks = Vec::new();
-    for i in 0..args.crew {
+    let crew_bots = if args.stations.is_some() {
+        0
+    } else {
+        args.crew
+    };
+    if let Some(stations) = &args.stations {
+        tasks = kitchen::start(&args.target, &minter, stations, args.speed).await?;
+    }
+    for i in 0..crew_bots {
         let id = format!("demo-crew-{}", i + 1);
         let token = minter.token(&id, &format!("Line cook {}", i + 1), Role::Crew)?;
         let (conn, events) = SimConn::connect(&args.target, token, Role::Crew).await?;

@@ -4,6 +4,7 @@
 
 mod conn;
 mod demo;
+mod kitchen;
 mod load;
 mod procstat;
 mod report;
@@ -54,7 +55,7 @@ pub struct Target {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Bots at a human pace: customers ordering, crew working the queue.
+    /// Bots at a human pace: customers ordering, crew (or station and expo bots) working the queue.
     Demo(demo::DemoArgs),
     /// Real sockets under load; reports throughput, latencies, errors and the relay's cost.
     Load(load::LoadArgs),
