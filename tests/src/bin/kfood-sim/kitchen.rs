@@ -7,7 +7,7 @@
 //! acts on its own clock; a refusal (the customer cancelled meanwhile, a
 //! person at `kfood-crew` was quicker) is printed and the bot moves on.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use kfood_protocol::menu::MenuItem;
@@ -26,6 +26,8 @@ use crate::Target;
 
 /// How long the expo's first snapshot may take after it connects.
 const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(20);
+/// Closed orders a board remembers, to say why a cook stopped on a ticket.
+const CLOSED_KEPT: usize = 64;
 
 /// The lines of `order` that `station` still has to make: its unmarked lines
 /// while the order is `pending` or `preparing` (what `kfood-crew --station`
@@ -74,6 +76,8 @@ fn cook_secs(rng: &mut impl Rng, qty: u32) -> f64 {
 #[derive(Default)]
 struct Board {
     orders: BTreeMap<u64, Order>,
+    /// The latest orders that left the board, with how they closed.
+    closed: VecDeque<(u64, OrderStatus)>,
 }
 
 impl Board {
@@ -105,9 +109,22 @@ impl Board {
     fn put(&mut self, o: Order) {
         if o.status.is_final() {
             self.orders.remove(&o.id);
+            if self.closed.len() == CLOSED_KEPT {
+                self.closed.pop_front();
+            }
+            self.closed.push_back((o.id, o.status));
         } else {
             self.orders.insert(o.id, o);
         }
+    }
+
+    /// How order `id` closed, if it did lately.
+    fn closed_as(&self, id: u64) -> Option<OrderStatus> {
+        self.closed
+            .iter()
+            .rev()
+            .find(|(i, _)| *i == id)
+            .map(|(_, s)| *s)
     }
 }
 
@@ -172,7 +189,30 @@ pub async fn start(
 struct Job {
     order_id: u64,
     line: usize,
+    /// `K-0012 1x Bulgogi`, for the log.
+    what: String,
     due: Instant,
+}
+
+/// Why the job's line no longer needs making, if it does not: the ticket
+/// closed (cancelled, or handed over at a kfood-crew board), moved on, or
+/// someone marked the line at another screen.
+fn stop_reason(board: &Board, station: &str, j: &Job) -> Option<String> {
+    let Some(o) = board.orders.get(&j.order_id) else {
+        return Some(match board.closed_as(j.order_id) {
+            Some(s) => s.to_string(),
+            None => "off the board".to_owned(),
+        });
+    };
+    if open_lines(o, station).contains(&j.line) {
+        return None;
+    }
+    let marked = o.lines.get(j.line).is_some_and(|l| l.done.is_some());
+    Some(if marked {
+        "marked at another screen".to_owned()
+    } else {
+        o.status.to_string()
+    })
 }
 
 /// One cook at `station`: takes the oldest ticket with a line of its
@@ -189,17 +229,28 @@ async fn station_bot(
         if job.is_none() {
             job = board.orders.values().find_map(|o| {
                 let line = *open_lines(o, &station).first()?;
-                let secs = cook_secs(&mut rand::thread_rng(), o.lines[line].qty);
+                let l = &o.lines[line];
+                let secs = cook_secs(&mut rand::thread_rng(), l.qty);
                 Some(Job {
                     order_id: o.id,
                     line,
+                    what: format!("{} {}x {}", o.code, l.qty, l.name),
                     due: Instant::now() + scaled(secs, speed),
                 })
             });
         }
         tokio::select! {
             e = events.recv() => match e {
-                Some(e) => board.absorb(&e),
+                Some(e) => {
+                    board.absorb(&e);
+                    // A cook stops as soon as the ticket no longer needs the line.
+                    if let Some(j) = &job {
+                        if let Some(why) = stop_reason(&board, &station, j) {
+                            println!("{station}: stopped {} ({why})", j.what);
+                            job = None;
+                        }
+                    }
+                }
                 None => break,
             },
             () = wake_at(job.as_ref().map(|j| j.due)) => {
@@ -213,19 +264,14 @@ async fn station_bot(
 
 /// Marks the job's line done, unless the ticket changed meanwhile.
 async fn mark_done(conn: &SimConn, board: &mut Board, station: &str, j: &Job) {
-    let Some(order) = board.orders.get(&j.order_id) else {
-        println!(
-            "{station}: ticket {} left the board, line dropped",
-            j.order_id
-        );
-        return;
-    };
-    if !open_lines(order, station).contains(&j.line) {
-        // Marked by a person at a station screen, or the order moved on.
+    if let Some(why) = stop_reason(board, station, j) {
+        println!("{station}: stopped {} ({why})", j.what);
         return;
     }
-    let l = &order.lines[j.line];
-    let what = format!("{} {}x {}", order.code, l.qty, l.name);
+    let Some(started) = board.orders.get(&j.order_id).map(|o| o.status) else {
+        return;
+    };
+    let what = &j.what;
     let req = Request::LineDone(LineDone {
         order_id: j.order_id,
         line: j.line,
@@ -239,7 +285,7 @@ async fn mark_done(conn: &SimConn, board: &mut Board, station: &str, j: &Job) {
                 .map(|o| (o.status, o.lines_done(), o.lines.len()))
             {
                 Some((OrderStatus::Ready, _, _)) => " (all done: ready)".to_owned(),
-                Some((_, d, n)) if order.status == OrderStatus::Pending => {
+                Some((_, d, n)) if started == OrderStatus::Pending => {
                     format!(" (ticket started, {d} of {n})")
                 }
                 Some((_, d, n)) => format!(" ({d} of {n})"),
@@ -321,7 +367,7 @@ async fn bump(conn: &SimConn, board: &mut Board, b: &Bump) {
         Ok(ack) => {
             match b.to {
                 OrderStatus::Ready => {
-                    println!("expo: {code} all {lines} lines done, bumped to ready")
+                    println!("expo: {code} all done ({lines} of {lines}), bumped to ready")
                 }
                 _ => println!("expo: {code} handed over, delivered"),
             }
@@ -412,6 +458,35 @@ mod tests {
         assert_eq!(expo_next(&order(OrderStatus::Delivered, &all)), None);
         assert_eq!(expo_next(&order(OrderStatus::Cancelled, &all)), None);
         assert_eq!(expo_next(&order(OrderStatus::Preparing, &[])), None);
+    }
+
+    /// A cook keeps a line while it is open, and says why it stopped: the ticket cancelled, or the line marked elsewhere.
+    #[test]
+    fn a_cook_stops_when_the_ticket_no_longer_needs_the_line() {
+        let job = Job {
+            order_id: 12,
+            line: 0,
+            what: "K-0012 1x Bulgogi".into(),
+            due: Instant::now(),
+        };
+        let mut board = Board::default();
+        assert_eq!(
+            stop_reason(&board, "grill", &job).as_deref(),
+            Some("off the board")
+        );
+        board.put(order(OrderStatus::Pending, &[("grill", false)]));
+        assert_eq!(stop_reason(&board, "grill", &job), None);
+        board.put(order(OrderStatus::Preparing, &[("grill", true)]));
+        assert_eq!(
+            stop_reason(&board, "grill", &job).as_deref(),
+            Some("marked at another screen")
+        );
+        board.put(order(OrderStatus::Cancelled, &[("grill", false)]));
+        assert!(board.orders.is_empty());
+        assert_eq!(
+            stop_reason(&board, "grill", &job).as_deref(),
+            Some("cancelled")
+        );
     }
 
     /// The stations come from the menu once each, in menu order.
