@@ -7,7 +7,7 @@
 //! acts on its own clock; a refusal (the customer cancelled meanwhile, a
 //! person at `kfood-crew` was quicker) is printed and the bot moves on.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use kfood_protocol::menu::MenuItem;
@@ -215,6 +215,20 @@ fn stop_reason(board: &Board, station: &str, j: &Job) -> Option<String> {
     })
 }
 
+/// Whether the mark on `line` is what started `order`: marking a line of a
+/// pending order moves it to `preparing`, by who marked, at the mark's time.
+fn mark_started(order: &Order, line: usize) -> bool {
+    let Some(mark) = order.lines.get(line).and_then(|l| l.done.as_ref()) else {
+        return false;
+    };
+    order
+        .history
+        .iter()
+        .rev()
+        .find(|h| h.status == OrderStatus::Preparing)
+        .is_some_and(|h| h.at == mark.at && h.by == mark.by)
+}
+
 /// One cook at `station`: takes the oldest ticket with a line of its
 /// station still open, makes that line, marks it done, and so on.
 async fn station_bot(
@@ -225,10 +239,16 @@ async fn station_bot(
 ) {
     let mut board = Board::default();
     let mut job: Option<Job> = None;
+    // Lines this cook marked whose event has not come yet: the board only
+    // changes with the relay's events (they arrive in order, an ack may
+    // overtake them), so these must not be picked again meanwhile.
+    let mut marked: HashSet<(u64, usize)> = HashSet::new();
     loop {
         if job.is_none() {
             job = board.orders.values().find_map(|o| {
-                let line = *open_lines(o, &station).first()?;
+                let line = open_lines(o, &station)
+                    .into_iter()
+                    .find(|l| !marked.contains(&(o.id, *l)))?;
                 let l = &o.lines[line];
                 let secs = cook_secs(&mut rand::thread_rng(), l.qty);
                 Some(Job {
@@ -243,6 +263,9 @@ async fn station_bot(
             e = events.recv() => match e {
                 Some(e) => {
                     board.absorb(&e);
+                    marked.retain(|(id, line)| {
+                        board.orders.get(id).is_some_and(|o| open_lines(o, &station).contains(line))
+                    });
                     // A cook stops as soon as the ticket no longer needs the line.
                     if let Some(j) = &job {
                         if let Some(why) = stop_reason(&board, &station, j) {
@@ -255,22 +278,22 @@ async fn station_bot(
             },
             () = wake_at(job.as_ref().map(|j| j.due)) => {
                 if let Some(j) = job.take() {
-                    mark_done(&conn, &mut board, &station, &j).await;
+                    if mark_done(&conn, &board, &station, &j).await {
+                        marked.insert((j.order_id, j.line));
+                    }
                 }
             }
         }
     }
 }
 
-/// Marks the job's line done, unless the ticket changed meanwhile.
-async fn mark_done(conn: &SimConn, board: &mut Board, station: &str, j: &Job) {
+/// Marks the job's line done, unless the ticket changed meanwhile; says
+/// whether the relay took the mark.
+async fn mark_done(conn: &SimConn, board: &Board, station: &str, j: &Job) -> bool {
     if let Some(why) = stop_reason(board, station, j) {
         println!("{station}: stopped {} ({why})", j.what);
-        return;
+        return false;
     }
-    let Some(started) = board.orders.get(&j.order_id).map(|o| o.status) else {
-        return;
-    };
     let what = &j.what;
     let req = Request::LineDone(LineDone {
         order_id: j.order_id,
@@ -285,19 +308,19 @@ async fn mark_done(conn: &SimConn, board: &mut Board, station: &str, j: &Job) {
                 .map(|o| (o.status, o.lines_done(), o.lines.len()))
             {
                 Some((OrderStatus::Ready, _, _)) => " (all done: ready)".to_owned(),
-                Some((_, d, n)) if started == OrderStatus::Pending => {
+                Some((_, d, n)) if after.as_ref().is_some_and(|o| mark_started(o, j.line)) => {
                     format!(" (ticket started, {d} of {n})")
                 }
                 Some((_, d, n)) => format!(" ({d} of {n})"),
                 None => String::new(),
             };
             println!("{station}: {what} done{tail}");
-            // The ack is the order after the mark: the next pick must not take this line again.
-            if let Some(o) = after {
-                board.put(o);
-            }
+            true
         }
-        Err(code) => println!("{station}: {what} not marked ({code})"),
+        Err(code) => {
+            println!("{station}: {what} not marked ({code})");
+            false
+        }
     }
 }
 
@@ -318,6 +341,10 @@ async fn expo_bot(
 ) {
     let mut planned: Vec<Bump> = Vec::new();
     loop {
+        // The board changes only with the relay's events: a bump that no
+        // longer applies (sent already, cancelled, done at a kfood-crew
+        // board) is dropped, and each due one is checked again when sent.
+        planned.retain(|b| board.orders.get(&b.order_id).and_then(expo_next) == Some(b.to));
         for o in board.orders.values() {
             let Some(to) = expo_next(o) else { continue };
             if planned.iter().any(|b| b.order_id == o.id && b.to == to) {
@@ -345,7 +372,7 @@ async fn expo_bot(
                     planned.drain(..).partition(|b| b.due <= now);
                 planned = later;
                 for b in due {
-                    bump(&conn, &mut board, &b).await;
+                    bump(&conn, &board, &b).await;
                 }
             }
         }
@@ -353,7 +380,7 @@ async fn expo_bot(
 }
 
 /// Sends the planned bump, unless the order moved on meanwhile.
-async fn bump(conn: &SimConn, board: &mut Board, b: &Bump) {
+async fn bump(conn: &SimConn, board: &Board, b: &Bump) {
     let Some(order) = board.orders.get(&b.order_id) else {
         // Cancelled, or handed over at a kfood-crew board.
         return;
@@ -364,17 +391,12 @@ async fn bump(conn: &SimConn, board: &mut Board, b: &Bump) {
     let code = order.code.clone();
     let lines = order.lines.len();
     match conn.request(&status_update(b.order_id, b.to)).await {
-        Ok(ack) => {
-            match b.to {
-                OrderStatus::Ready => {
-                    println!("expo: {code} all done ({lines} of {lines}), bumped to ready")
-                }
-                _ => println!("expo: {code} handed over, delivered"),
+        Ok(_) => match b.to {
+            OrderStatus::Ready => {
+                println!("expo: {code} all done ({lines} of {lines}), bumped to ready")
             }
-            if let Some(o) = ack.get::<Order>("order") {
-                board.put(o);
-            }
-        }
+            _ => println!("expo: {code} handed over, delivered"),
+        },
         Err(c) => println!("expo: {code} not bumped to {} ({c})", b.to),
     }
 }
@@ -487,6 +509,26 @@ mod tests {
             stop_reason(&board, "grill", &job).as_deref(),
             Some("cancelled")
         );
+    }
+
+    /// A mark started the ticket only when the order's move to preparing is that very mark.
+    #[test]
+    fn a_mark_started_the_ticket_only_when_it_moved_it_to_preparing() {
+        let mut o = order(OrderStatus::Preparing, &[("grill", true), ("drinks", true)]);
+        let grill = o.lines[0].done.clone().expect("marked");
+        o.history.push(kfood_protocol::order::HistoryEntry {
+            status: OrderStatus::Preparing,
+            at: grill.at.clone(),
+            by: grill.by.clone(),
+            note: None,
+        });
+        let mut later = grill.clone();
+        later.at = "2026-01-01T12:00:05Z".into();
+        o.lines[1].done = Some(later);
+        assert!(mark_started(&o, 0));
+        assert!(!mark_started(&o, 1));
+        o.lines[0].done = None;
+        assert!(!mark_started(&o, 0));
     }
 
     /// The stations come from the menu once each, in menu order.
