@@ -97,6 +97,7 @@ pub async fn run(
     let (published_tx, published_rx) = watch::channel(core.head_seq());
     let shared = Arc::new(shared::Shared {
         login_limiter: limits::LoginLimiter::new(opts.limits.login_per_min),
+        snapshot_lock: tokio::sync::Mutex::new(()),
         limits: opts.limits,
         store: store.clone(),
         hub,

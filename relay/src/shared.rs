@@ -32,6 +32,8 @@ pub struct Shared {
     pub store_failed: AtomicBool,
     pub shutdown: CancellationToken,
     pub login_limiter: crate::limits::LoginLimiter,
+    /// Snapshots are written one at a time, in the order they were taken.
+    pub snapshot_lock: tokio::sync::Mutex<()>,
 }
 
 impl Shared {

@@ -18,6 +18,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::core::{Command, Outcome, ReplyBody};
 use crate::hub::Outgoing;
+use crate::log::State;
 use crate::metrics::Metrics;
 use crate::shared::Shared;
 use crate::store::{Batch, StoreError};
@@ -73,20 +74,55 @@ pub async fn run(
     }
 }
 
-/// Writes the group as one batch, flushes it, then trims the log if asked.
-async fn write(shared: &Shared, group: &mut [Outcome]) -> Result<(), StoreError> {
+/// Writes the group as one batch and flushes it; a snapshot the group asked
+/// for (and the log retention that waits on it) follows in the background.
+async fn write(shared: &Arc<Shared>, group: &mut [Outcome]) -> Result<(), StoreError> {
     let snapshot = group.iter_mut().filter_map(|o| o.snapshot.take()).last();
     let trim = group.iter().filter_map(|o| o.trim).max();
     let batch = Batch {
         commits: group.iter().flat_map(|o| &o.commits).collect(),
         activity: group.iter().flat_map(|o| &o.activity).collect(),
-        snapshot,
+        snapshot: None,
     };
-    if batch.is_empty() {
-        return Ok(());
+    if !batch.is_empty() {
+        shared.store.append(&batch)?;
+        shared.store.flush().await?;
     }
-    shared.store.append(&batch)?;
-    shared.store.flush().await?;
+    if let Some(state) = snapshot {
+        // Only now is every commit the snapshot covers durable.
+        tokio::spawn(keep_snapshot(shared.clone(), state, trim));
+    }
+    Ok(())
+}
+
+/// Serialises `state` off the async threads, writes and flushes it, then
+/// trims the log below it if asked. Snapshots are taken one at a time, in
+/// the order they were asked for; one lost to a crash only means a longer
+/// replay at the next start, since the commits are already durable.
+async fn keep_snapshot(shared: Arc<Shared>, state: Box<State>, trim: Option<u64>) {
+    let _one_at_a_time = shared.snapshot_lock.lock().await;
+    let stored = match tokio::task::spawn_blocking(move || state.snapshot()).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(cause = %e, "snapshot not taken");
+            return;
+        }
+    };
+    let head_seq = stored.head_seq;
+    let batch = Batch {
+        commits: Vec::new(),
+        activity: Vec::new(),
+        snapshot: Some(stored),
+    };
+    let written = match shared.store.append(&batch) {
+        Ok(()) => shared.store.flush().await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = written {
+        tracing::error!(cause = %e, "snapshot not written");
+        return;
+    }
+    tracing::debug!(head_seq, "snapshot written");
     if let Some(keep_from) = trim {
         match shared.store.purge(keep_from) {
             Ok(first) => {
@@ -96,7 +132,6 @@ async fn write(shared: &Shared, group: &mut [Outcome]) -> Result<(), StoreError>
             Err(e) => tracing::error!(cause = %e, "cannot trim the event log"),
         }
     }
-    Ok(())
 }
 
 fn deliver(shared: &Shared, o: Outcome, published: &watch::Sender<u64>) {

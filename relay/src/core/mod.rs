@@ -36,7 +36,6 @@ use crate::config::Limits;
 use crate::hub::{ConnEntry, Hub, Outgoing};
 use crate::log::{Commit, Logged, Record, State};
 use crate::payment::PaymentGateway;
-use crate::store::StoredSnapshot;
 use crate::wire::{frame, stamped, to_value};
 
 pub use alerts::Watch;
@@ -158,8 +157,10 @@ pub struct Outcome {
     pub attach: Option<(ConnEntry, Vec<Outgoing>)>,
     pub close_user: Option<String>,
     pub done: Option<oneshot::Sender<Result<(), ProtocolError>>>,
-    /// The folded state to keep, written in the same batch.
-    pub snapshot: Option<StoredSnapshot>,
+    /// The folded state to keep as a snapshot. The writer serialises and
+    /// writes it in the background once this group is durable, so a large
+    /// state never holds up the core or a group's flush.
+    pub snapshot: Option<Box<State>>,
     /// Log retention: drop what lies below this seq (and below the newest snapshot).
     pub trim: Option<u64>,
     pub born: Instant,
@@ -427,7 +428,7 @@ impl Core {
         out.commits.push(commit);
         self.since_snapshot += 1;
         if self.state.snapshot_due(self.since_snapshot) {
-            out.snapshot = Some(self.state.snapshot());
+            out.snapshot = Some(Box::new(self.state.clone()));
             self.since_snapshot = 0;
         }
         for _ in 0..failed_payments {
@@ -451,7 +452,7 @@ impl Core {
             .saturating_add(1);
         let slack = self.limits.log_retention / 10;
         if keep_from > first.saturating_add(slack) {
-            out.snapshot = Some(self.state.snapshot());
+            out.snapshot = Some(Box::new(self.state.clone()));
             self.since_snapshot = 0;
             out.trim = Some(keep_from);
         }

@@ -218,7 +218,7 @@ fn write(store: &SledStore, out: &Outcome) {
     let batch = Batch {
         commits: out.commits.iter().collect(),
         activity: out.activity.iter().collect(),
-        snapshot: out.snapshot.clone(),
+        snapshot: out.snapshot.as_ref().map(|s| s.snapshot()),
     };
     store.append(&batch).expect("append");
     if let Some(keep_from) = out.trim {
