@@ -290,8 +290,30 @@ impl Order {
     pub fn push_history(&mut self, entry: HistoryEntry) {
         self.history.push(entry);
         while self.history.len() > MAX_HISTORY {
-            self.history.remove(1);
+            // Notes go before moves, so the entry that moved the order into
+            // its status (its clock, its recall window) stays.
+            let h = &self.history;
+            let oldest_note = (1..h.len()).find(|&i| h[i].status == h[i - 1].status);
+            self.history.remove(oldest_note.unwrap_or(1));
         }
+    }
+
+    /// The newest kitchen note (DESIGN §13): a history entry with a note
+    /// and the status of the entry before it, so a note rather than a move
+    /// (a cancel's reason rides on the move to `cancelled` and is not one).
+    pub fn kitchen_note(&self) -> Option<&str> {
+        self.history
+            .windows(2)
+            .rev()
+            .find(|w| w[1].status == w[0].status && w[1].note.is_some())
+            .and_then(|w| w[1].note.as_deref())
+    }
+
+    /// Whether crew may still recall the order one status back at `now`
+    /// (DESIGN §6): it has a status to go back to, and was moved forward
+    /// into its own within [`RECALL_WINDOW_SECS`].
+    pub fn recallable(&self, now_ms: Millis) -> bool {
+        self.status.previous().is_some() && now_ms - self.entered_ms() <= RECALL_WINDOW_SECS * 1000
     }
 
     /// Sets or clears the done mark of line `line` (DESIGN §13
@@ -321,6 +343,12 @@ impl Order {
                 ),
             ));
         }
+        // A mark the line already has changes nothing, whatever the status
+        // now (DESIGN §6: so a retry after a lost ack, or after the expo
+        // bumped the ticket, is safe).
+        if self.lines[line].done.is_some() == done {
+            return Ok(false);
+        }
         if !matches!(self.status, OrderStatus::Pending | OrderStatus::Preparing) {
             return Err(ProtocolError::new(
                 ErrorCode::InvalidTransition,
@@ -329,9 +357,6 @@ impl Order {
                     self.code, self.status
                 ),
             ));
-        }
-        if self.lines[line].done.is_some() == done {
-            return Ok(false);
         }
         let at = crate::time::format_ms(now);
         self.lines[line].done = done.then(|| LineMark {
@@ -636,6 +661,33 @@ mod tests {
         assert_eq!(o.status, Ready);
         let e = o.mark_line(1, false, &cook, NOW, false).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidTransition);
+        // A resend of the mark that made it ready is acked, not refused.
+        assert_eq!(o.mark_line(1, true, &cook, NOW, true), Ok(false));
+    }
+
+    /// Kitchen notes are notes without a move; recall follows the window.
+    #[test]
+    fn kitchen_notes_and_recallable() {
+        let mut o = tests_support::order(1, "ann");
+        let by = o.history[0].by.clone();
+        let entry = |status, at: Millis, note: Option<&str>| HistoryEntry {
+            status,
+            at: crate::time::format_ms(at),
+            by: by.clone(),
+            note: note.map(str::to_owned),
+        };
+        assert_eq!(o.kitchen_note(), None);
+        o.push_history(entry(Pending, NOW, Some("no sesame")));
+        assert_eq!(o.kitchen_note(), Some("no sesame"));
+        o.status = Cancelled;
+        o.push_history(entry(Cancelled, NOW, Some("changed my mind")));
+        assert_eq!(o.kitchen_note(), Some("no sesame"));
+        let mut r = tests_support::order(2, "ann");
+        assert!(!r.recallable(NOW), "pending has nothing to go back to");
+        r.status = Preparing;
+        r.push_history(entry(Preparing, NOW, None));
+        assert!(r.recallable(NOW + 900_000));
+        assert!(!r.recallable(NOW + 900_001));
     }
 
     /// History keeps at most 100 entries, the placed one first.
@@ -653,6 +705,25 @@ mod tests {
         assert_eq!(o.history.len(), crate::limits::MAX_HISTORY);
         assert_eq!(o.history[0].note, None);
         assert_eq!(o.history[99].note.as_deref(), Some("n149"));
+        // Notes go first: the move into the current status stays.
+        let mut p = tests_support::order(2, "ann");
+        p.status = Preparing;
+        p.push_history(HistoryEntry {
+            status: Preparing,
+            at: crate::time::format_ms(NOW),
+            by: p.history[0].by.clone(),
+            note: None,
+        });
+        for i in 0..150 {
+            p.push_history(HistoryEntry {
+                status: Preparing,
+                at: crate::time::format_ms(NOW + 1 + i),
+                by: p.history[0].by.clone(),
+                note: Some(format!("n{i}")),
+            });
+        }
+        assert_eq!(p.history.len(), crate::limits::MAX_HISTORY);
+        assert_eq!(p.entered_ms(), NOW);
     }
 
     #[test]

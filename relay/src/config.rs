@@ -83,10 +83,6 @@ pub struct Limits {
     /// Durable events kept in the log.
     #[arg(long, env = "KFOOD_LOG_RETENTION", default_value_t = limits::LOG_RETENTION)]
     pub log_retention: u64,
-    /// No longer used: an order is late once its ETA has passed (DESIGN
-    /// §6); still accepted so existing configurations keep working.
-    #[arg(long, env = "KFOOD_LATE_AFTER_MIN", default_value_t = 15, hide = true)]
-    pub late_after_min: u64,
     /// Seconds orders may wait with no crew connected before a `no_crew` alert.
     #[arg(long, env = "KFOOD_NO_CREW_AFTER_SECS", default_value_t = 60)]
     pub no_crew_after_secs: u64,
@@ -134,7 +130,6 @@ impl Default for Limits {
             heartbeat_ms: limits::HEARTBEAT_MS,
             outbound_queue: limits::OUTBOUND_QUEUE,
             log_retention: limits::LOG_RETENTION,
-            late_after_min: 15,
             no_crew_after_secs: 60,
             payment_failure_burst: 5,
             token_ttl_hours: 12,

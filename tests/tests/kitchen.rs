@@ -160,6 +160,9 @@ async fn auto_ready_moves_the_last_mark_to_ready() {
         statuses,
         [json!("pending"), json!("preparing"), json!("ready")]
     );
+    // The same last mark again (its ack lost): acked with the order, not refused.
+    let again = kim.ok("line_done", mark(&o, 0, true)).await["order"].clone();
+    assert_eq!(again["status"], "ready");
     ann.next_of("order_created").await;
     let a = ann.next_of("order_update").await;
     let b = ann.next_of("order_update").await;

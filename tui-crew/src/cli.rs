@@ -54,8 +54,10 @@ impl Cli {
                 .unwrap_or_else(|| "device token".into()),
             warn_after_min: self.warn_after,
             stations: {
+                // In the order given, each once (`grill,wok,grill`).
                 let mut v = self.station.clone();
-                v.dedup();
+                let mut seen = std::collections::HashSet::new();
+                v.retain(|s| seen.insert(s.clone()));
                 v
             },
             bell: !self.no_bell,

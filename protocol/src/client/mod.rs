@@ -11,11 +11,19 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), kfood_protocol::client::ClientError> {
 //! use kfood_protocol::client::{Client, ClientConfig, ClientEvent, Credentials};
-//! use kfood_protocol::Role;
+//! use kfood_protocol::messages::OrderUpdate;
+//! use kfood_protocol::{OrderStatus, Request, Role};
 //!
 //! let config = ClientConfig::new("ws://127.0.0.1:8080", Credentials::Token("…".into()), Role::Crew)?;
 //! let (client, mut events, state) = Client::connect(config)?;
-//! let ack = client.request("order_update", serde_json::json!({"order_id": 42, "status": "preparing"})).await?;
+//! let bump = Request::OrderUpdate(OrderUpdate {
+//!     order_id: 42,
+//!     status: Some(OrderStatus::Preparing),
+//!     prep_minutes: None,
+//!     delivery_minutes: None,
+//!     note: None,
+//! });
+//! let ack = client.send(&bump).await?;
 //! while let Some(ev) = events.recv().await {
 //!     if let ClientEvent::Event(env) = ev { /* update the board */ }
 //! }

@@ -157,11 +157,7 @@ impl<'a> Ticket<'a> {
     /// The latest kitchen note: a history entry with a note that changed no
     /// status (DESIGN §13).
     pub fn kitchen_note(&self) -> Option<&'a str> {
-        let h = &self.order.history;
-        (1..h.len())
-            .rev()
-            .find(|&i| h[i].status == h[i - 1].status && h[i].note.is_some())
-            .and_then(|i| h[i].note.as_deref())
+        self.order.kitchen_note()
     }
 
     pub fn matches(&self, filter: &str) -> bool {

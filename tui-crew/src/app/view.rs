@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use kfood_protocol::limits::RECALL_WINDOW_SECS;
 use kfood_protocol::menu::MenuItem;
 use kfood_protocol::messages::{AnnouncementKind, Severity, SystemAlert};
 use kfood_protocol::order::OrderStatus;
@@ -137,14 +136,12 @@ impl App {
     /// The recall list (DESIGN §13): orders moved forward into their status
     /// within the recall window, newest first, at most [`RECALL_LIST_MAX`].
     pub fn recall_list(&self) -> Vec<u64> {
-        let window = RECALL_WINDOW_SECS * 1000;
         let mut v: Vec<(i64, u64)> = self
             .model
             .orders
             .values()
-            .filter(|o| o.status.previous().is_some())
+            .filter(|o| o.recallable(self.now))
             .map(|o| (o.entered_ms(), o.id))
-            .filter(|(at, _)| self.now - at <= window)
             .collect();
         v.sort_by(|a, b| b.cmp(a));
         v.into_iter()

@@ -27,11 +27,7 @@ pub struct Notice {
 /// note whose status is the one before it, so a note rather than a move.
 /// (A cancel's reason rides on the move to `cancelled` and is not one.)
 pub fn kitchen_note(o: &Order) -> Option<&str> {
-    o.history
-        .windows(2)
-        .rev()
-        .find(|w| w[1].status == w[0].status && w[1].note.is_some())
-        .and_then(|w| w[1].note.as_deref())
+    o.kitchen_note()
 }
 
 /// The kitchen's progress on a `preparing` order from its line marks:
