@@ -249,33 +249,7 @@ pub fn prometheus(shared: &Shared) -> String {
             ("{role=\"admin\"}".into(), admin.to_string()),
         ],
     );
-    let counters: [(&str, &str, u64); 5] = [
-        (
-            "kfood_messages_in_total",
-            "Client messages received (a batch counts as its messages).",
-            m.msgs_in.load(Ordering::Relaxed),
-        ),
-        (
-            "kfood_messages_out_total",
-            "Frames handed to connections.",
-            shared.hub.sent.load(Ordering::Relaxed),
-        ),
-        (
-            "kfood_resumes_total",
-            "Sockets that authenticated with `since`: clients reconnecting and resuming from the last event they saw.",
-            m.resumes.load(Ordering::Relaxed),
-        ),
-        (
-            "kfood_slow_clients_closed_total",
-            "Connections closed because their outbound queue was full.",
-            shared.hub.overflowed.load(Ordering::Relaxed),
-        ),
-        (
-            "kfood_store_groups_total",
-            "Group commits (one flush each).",
-            m.groups.load(Ordering::Relaxed),
-        ),
-    ];
+    let counters = counters(shared);
     for (name, help, v) in counters {
         family(o, name, help, "counter", &one(v));
     }
@@ -334,6 +308,38 @@ pub fn prometheus(shared: &Shared) -> String {
         p.write(o);
     }
     out
+}
+
+/// The relay's counters: name, help and value.
+fn counters(shared: &Shared) -> [(&'static str, &'static str, u64); 5] {
+    let m = &shared.metrics;
+    [
+        (
+            "kfood_messages_in_total",
+            "Client messages received (a batch counts as its messages).",
+            m.msgs_in.load(Ordering::Relaxed),
+        ),
+        (
+            "kfood_messages_out_total",
+            "Frames handed to connections.",
+            shared.hub.sent.load(Ordering::Relaxed),
+        ),
+        (
+            "kfood_resumes_total",
+            "Sockets that authenticated with `since`: clients reconnecting and resuming from the last event they saw.",
+            m.resumes.load(Ordering::Relaxed),
+        ),
+        (
+            "kfood_slow_clients_closed_total",
+            "Connections closed because their outbound queue was full.",
+            shared.hub.overflowed.load(Ordering::Relaxed),
+        ),
+        (
+            "kfood_store_groups_total",
+            "Group commits (one flush each).",
+            m.groups.load(Ordering::Relaxed),
+        ),
+    ]
 }
 
 /// The standard `process_` series, read from `/proc/self` (Linux; elsewhere
