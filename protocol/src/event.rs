@@ -132,22 +132,8 @@ impl Event {
 
     /// The event's `data` as it goes on the wire.
     pub fn data(&self) -> Value {
-        fn v<T: Serialize>(t: &T) -> Value {
-            // Plain data structs with string keys always serialise.
-            serde_json::to_value(t).unwrap_or(Value::Null)
-        }
-        match self {
-            Event::OrderCreated(d)
-            | Event::OrderUpdate(d)
-            | Event::OrderModified(d)
-            | Event::OrderCancelled(d) => v(d),
-            Event::PaymentConfirmed(d) | Event::PaymentRefunded(d) => v(d),
-            Event::PaymentFailed(d) => v(d),
-            Event::MenuUpdate(d) => v(d),
-            Event::Announcement(d) => v(d),
-            Event::SystemAlert(d) => v(d),
-            Event::PromoUpdate(d) => v(d),
-        }
+        // Plain data structs with string keys always serialise.
+        serde_json::to_value(EventData(self)).unwrap_or(Value::Null)
     }
 
     /// The event as an envelope (the caller sets `seq`, `timestamp`, `sender`).
@@ -185,6 +171,28 @@ impl Event {
             Event::OrderCancelled(d) => Event::OrderCancelled(redact(d)),
             other => return Cow::Borrowed(other),
         })
+    }
+}
+
+/// An event's `data`, serialised straight from its typed value: encoding
+/// goes to text without building a `serde_json::Value` first, which is the
+/// hot path of every broadcast and every write.
+pub struct EventData<'a>(pub &'a Event);
+
+impl Serialize for EventData<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Event::OrderCreated(d)
+            | Event::OrderUpdate(d)
+            | Event::OrderModified(d)
+            | Event::OrderCancelled(d) => d.serialize(s),
+            Event::PaymentConfirmed(d) | Event::PaymentRefunded(d) => d.serialize(s),
+            Event::PaymentFailed(d) => d.serialize(s),
+            Event::MenuUpdate(d) => d.serialize(s),
+            Event::Announcement(d) => d.serialize(s),
+            Event::SystemAlert(d) => d.serialize(s),
+            Event::PromoUpdate(d) => d.serialize(s),
+        }
     }
 }
 

@@ -89,9 +89,7 @@ impl Hub {
             } else {
                 (&mut full, Role::Admin)
             };
-            let frame = slot
-                .get_or_insert_with(|| e.envelope_for(view).to_json().into())
-                .clone();
+            let frame = slot.get_or_insert_with(|| e.json_for(view).into()).clone();
             self.send_to(c, Outgoing::Frame(frame));
         }
         drop(conns);

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use kfood_protocol::event::{Event, Visibility};
+use kfood_protocol::event::{Event, EventData, Visibility};
 use kfood_protocol::model::Model;
 use kfood_protocol::{Envelope, Role, Sender};
 use serde::{Deserialize, Serialize};
@@ -63,6 +63,25 @@ impl Logged {
         env
     }
 
+    /// The event as `role` sees it, as the text of its envelope: the same
+    /// JSON as `envelope_for(role).to_json()`, encoded straight from the
+    /// typed event.
+    pub fn json_for(&self, role: Role) -> String {
+        let view = self.event.view_for(role);
+        // Plain data with string keys always serialises.
+        serde_json::to_string(&self.wire(&view)).unwrap_or_default()
+    }
+
+    fn wire<'a>(&'a self, view: &'a Event) -> WireEvent<'a> {
+        WireEvent {
+            kind: view.kind(),
+            seq: self.seq,
+            data: EventData(view),
+            timestamp: &self.at,
+            sender: self.sender.as_ref(),
+        }
+    }
+
     /// The event as this user may see it, or `None` when it is not theirs.
     pub fn view_for(&self, role: Role, user_id: &str) -> Option<Envelope> {
         self.to
@@ -70,10 +89,12 @@ impl Logged {
             .then(|| self.envelope_for(role))
     }
 
+    /// The stored form: a [`LogRecord`], encoded straight from the typed
+    /// event (whole: the log keeps what admins see).
     pub fn encode(&self) -> Vec<u8> {
-        crate::wire::json_bytes(&LogRecord {
-            to: self.to.clone(),
-            event: self.envelope_for(Role::Admin),
+        crate::wire::json_bytes(&StoredEvent {
+            to: &self.to,
+            event: self.wire(&self.event),
         })
     }
 
@@ -90,6 +111,27 @@ impl Logged {
             event,
         })
     }
+}
+
+/// An envelope of a durable event as it is written: the fields of
+/// [`Envelope`] that a durable event has, in its order.
+#[derive(Serialize)]
+struct WireEvent<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    seq: u64,
+    data: EventData<'a>,
+    timestamp: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sender: Option<&'a Sender>,
+}
+
+/// A [`LogRecord`] as it is written.
+#[derive(Serialize)]
+struct StoredEvent<'a> {
+    #[serde(flatten)]
+    to: &'a Visibility,
+    event: WireEvent<'a>,
 }
 
 /// An internal record a commit changes: what the relay keeps that no
@@ -291,4 +333,46 @@ pub fn seed_demo(
         })?;
     }
     Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kfood_protocol::messages::{Announcement, AnnouncementKind, Audience};
+    use kfood_protocol::Party;
+
+    /// The text encoded straight from the typed event is the envelope's JSON,
+    /// for every view, and the stored form decodes back to the same event.
+    #[test]
+    fn direct_encoding_matches_the_envelope_and_round_trips() {
+        let e = Logged {
+            seq: 42,
+            at: "2026-01-01T00:00:00.000Z".into(),
+            sender: Some(Sender {
+                id: "boss".into(),
+                role: Role::Admin,
+            }),
+            to: Visibility::Audience {
+                audience: Audience::All,
+            },
+            event: Event::Announcement(Announcement {
+                id: 3,
+                audience: Audience::All,
+                kind: AnnouncementKind::Maintenance,
+                text: "closing at 21:00\nsee you".into(),
+                expires_at: None,
+                created_at: "2026-01-01T00:00:00.000Z".into(),
+                by: Party {
+                    id: "boss".into(),
+                    name: "Boss".into(),
+                },
+            }),
+        };
+        for role in Role::ALL {
+            let direct: serde_json::Value = serde_json::from_str(&e.json_for(role)).expect("json");
+            let via_envelope = serde_json::to_value(e.envelope_for(role)).expect("value");
+            assert_eq!(direct, via_envelope, "{role}");
+        }
+        assert_eq!(Logged::decode(&e.encode()).expect("decode"), e);
+    }
 }
