@@ -303,6 +303,14 @@ fn item_rows(th: &Theme, t: &Ticket, w: usize) -> Vec<Line<'static>> {
             ));
         }
     }
+    items.extend(ticket_tail(t, w, th));
+    items
+}
+
+/// What closes every ticket, on the expo and on a station screen: the
+/// order's instructions (two rows at most) and the latest kitchen note.
+pub(super) fn ticket_tail(t: &Ticket, w: usize, th: &Theme) -> Vec<Line<'static>> {
+    let mut rows = Vec::new();
     let instr = t.order.instructions.trim();
     if !instr.is_empty() {
         let mut r = wrap_rows(&format!("! {}", instr.replace('\n', " ")), w);
@@ -311,19 +319,19 @@ fn item_rows(th: &Theme, t: &Ticket, w: usize) -> Vec<Line<'static>> {
             r[1] = with_ellipsis(&r[1], w, th);
         }
         for row in r {
-            items.push(Line::styled(
+            rows.push(Line::styled(
                 row,
                 th.fg(Color::Yellow).add_modifier(Modifier::BOLD),
             ));
         }
     }
     if let Some(n) = t.kitchen_note() {
-        items.push(Line::styled(
+        rows.push(Line::styled(
             trunc(&format!("Kitchen: {}", n.replace('\n', " ")), w, th),
             th.fg(Color::Magenta),
         ));
     }
-    items
+    rows
 }
 
 pub(super) fn render_ticket(

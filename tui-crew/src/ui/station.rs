@@ -12,9 +12,9 @@ use unicode_width::UnicodeWidthStr;
 
 use kfood_protocol::term::Theme;
 
-use super::expo::{render_ticket, render_unsynced};
+use super::expo::{render_ticket, render_unsynced, ticket_tail};
 use super::overlays::mark;
-use super::text::{trunc, with_ellipsis, wrap_rows};
+use super::text::trunc;
 use crate::app::{App, Flag, StationTicket, Ticket};
 
 /// Narrowest ticket column of a station screen.
@@ -209,25 +209,6 @@ fn card_lines(
             th.dim(),
         ));
     }
-    let instr = t.order.instructions.trim();
-    if !instr.is_empty() {
-        let mut r = wrap_rows(&format!("! {}", instr.replace('\n', " ")), w);
-        if r.len() > 2 {
-            r.truncate(2);
-            r[1] = with_ellipsis(&r[1], w, th);
-        }
-        for row in r {
-            rows.push(Line::styled(
-                row,
-                th.fg(Color::Yellow).add_modifier(Modifier::BOLD),
-            ));
-        }
-    }
-    if let Some(n) = t.kitchen_note() {
-        rows.push(Line::styled(
-            trunc(&format!("Kitchen: {}", n.replace('\n', " ")), w, th),
-            th.fg(Color::Magenta),
-        ));
-    }
+    rows.extend(ticket_tail(t, w, th));
     rows
 }
