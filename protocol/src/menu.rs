@@ -90,38 +90,28 @@ pub fn validate_item_id(id: &str) -> Result<(), ProtocolError> {
 /// A cleaned one-line name of 1..=max characters.
 pub fn checked_name(field: &str, raw: &str, max: usize) -> Result<String, ProtocolError> {
     let s = clean_line(raw).trim().to_owned();
-    let n = s.chars().count();
-    if n == 0 {
+    if s.is_empty() {
         return Err(ProtocolError::invalid(
             field,
             format!("{field} must not be empty"),
         ));
     }
-    if n > max {
-        return Err(ProtocolError::invalid(
-            field,
-            format!("{field} is longer than {max} characters"),
-        ));
-    }
-    Ok(s)
+    at_most(field, s, max)
 }
 
 /// Cleaned one-line text of at most `max` characters (may be empty): menu
 /// descriptions, addresses, reasons (DESIGN §9: newline and tab too go).
 pub fn checked_line(field: &str, raw: &str, max: usize) -> Result<String, ProtocolError> {
-    let s = clean_line(raw);
-    if s.chars().count() > max {
-        return Err(ProtocolError::invalid(
-            field,
-            format!("{field} is longer than {max} characters"),
-        ));
-    }
-    Ok(s)
+    at_most(field, clean_line(raw), max)
 }
 
 /// Cleaned multi-line text of at most `max` characters (may be empty).
 pub fn checked_text(field: &str, raw: &str, max: usize) -> Result<String, ProtocolError> {
-    let s = clean_text(raw);
+    at_most(field, clean_text(raw), max)
+}
+
+/// `s` if it has at most `max` characters (counted after cleaning, §9).
+fn at_most(field: &str, s: String, max: usize) -> Result<String, ProtocolError> {
     if s.chars().count() > max {
         return Err(ProtocolError::invalid(
             field,

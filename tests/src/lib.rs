@@ -331,6 +331,33 @@ impl Client {
     }
 }
 
+/// Limits of one message a second with a burst of five, for the rate tests.
+pub fn tight_rate() -> Limits {
+    Limits {
+        rate_per_sec: 1,
+        rate_burst: 5,
+        ..Limits::default()
+    }
+}
+
+/// An `order_quote` frame with `id`: a cheap request that still counts.
+pub fn quote_frame(id: &str) -> Value {
+    json!({"type": "order_quote", "id": id, "data": cash_order(&[("bibimbap", 1)])})
+}
+
+/// `reply` is the `rate_limited` error for the message `id`, with a
+/// `retry_after_ms` of at most a second (one token a second).
+#[track_caller]
+pub fn assert_rate_limited(reply: &Value, id: &str) {
+    assert_eq!(reply["type"], "error", "{id}: {reply}");
+    assert_eq!(reply["data"]["code"], "rate_limited", "{id}: {reply}");
+    assert_eq!(reply["data"]["ref"], id, "{reply}");
+    let wait = reply["data"]["retry_after_ms"]
+        .as_u64()
+        .expect("retry_after_ms");
+    assert!((1..=1000).contains(&wait), "one token a second: {reply}");
+}
+
 /// A card order's data for `order_place`.
 pub fn card_order(items: &[(&str, u32)], card: &str) -> Value {
     json!({

@@ -3,23 +3,9 @@
 
 use futures_util::SinkExt;
 use kfood_protocol::Role;
-use kfood_relay::config::Limits;
 use kfood_tests::*;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
-
-/// One message a second with a burst of five.
-fn tight() -> Limits {
-    Limits {
-        rate_per_sec: 1,
-        rate_burst: 5,
-        ..Limits::default()
-    }
-}
-
-fn quote(id: &str) -> Value {
-    json!({"type": "order_quote", "id": id, "data": cash_order(&[("bibimbap", 1)])})
-}
 
 /// Every message until the relay closes the socket.
 async fn until_close(c: &mut Client) -> Vec<Value> {
@@ -30,27 +16,16 @@ async fn until_close(c: &mut Client) -> Vec<Value> {
     seen
 }
 
-#[track_caller]
-fn check_rate_limited(m: &Value, id: &str) {
-    assert_eq!(m["type"], "error", "{id}: {m}");
-    assert_eq!(m["data"]["code"], "rate_limited", "{id}: {m}");
-    assert_eq!(m["data"]["ref"], id, "{m}");
-    let wait = m["data"]["retry_after_ms"]
-        .as_u64()
-        .expect("retry_after_ms");
-    assert!((1..=1000).contains(&wait), "one token a second: {m}");
-}
-
 /// A socket flooded past the rate gets, in order, a reply for every frame the relay read (acks, then `rate_limited` with `ref` and `retry_after_ms`), then a close frame 4008 — not a reset.
 #[tokio::test]
 async fn flood_gets_its_rate_limited_errors_then_close_4008() {
-    let relay = TestRelay::start_with(tight()).await;
+    let relay = TestRelay::start_with(tight_rate()).await;
     let mut ann = relay.connect("ann", Role::Customer).await;
     let ids: Vec<String> = (0..200).map(|i| format!("f{i}")).collect();
     for id in &ids {
         if ann
             .ws
-            .send(Message::text(quote(id).to_string()))
+            .send(Message::text(quote_frame(id).to_string()))
             .await
             .is_err()
         {
@@ -80,7 +55,7 @@ async fn flood_gets_its_rate_limited_errors_then_close_4008() {
         "persistent abuse is refused before it is closed: {seen:?}"
     );
     for m in &limited {
-        check_rate_limited(m, m["data"]["ref"].as_str().unwrap_or_default());
+        assert_rate_limited(m, m["data"]["ref"].as_str().unwrap_or_default());
     }
     let last = replies.last().expect("replies before the close");
     assert_eq!(last["data"]["code"], "rate_limited", "{last}");
@@ -90,10 +65,10 @@ async fn flood_gets_its_rate_limited_errors_then_close_4008() {
 /// One batch far over the burst: each of its messages gets its reply (five acks, then `rate_limited`), then the close frame 4008.
 #[tokio::test]
 async fn abusive_batch_is_answered_whole_then_closed_4008() {
-    let relay = TestRelay::start_with(tight()).await;
+    let relay = TestRelay::start_with(tight_rate()).await;
     let mut bob = relay.connect("bob", Role::Customer).await;
     let ids: Vec<String> = (0..60).map(|i| format!("g{i}")).collect();
-    let batch: Vec<Value> = ids.iter().map(|id| quote(id)).collect();
+    let batch: Vec<Value> = ids.iter().map(|id| quote_frame(id)).collect();
     bob.send(json!({"type": "batch", "data": batch})).await;
     let seen = until_close(&mut bob).await;
     assert_eq!(bob.closed, Some(4008), "{seen:?}");
@@ -107,7 +82,7 @@ async fn abusive_batch_is_answered_whole_then_closed_4008() {
         assert_eq!(m["data"]["ref"], id.as_str(), "{m}");
     }
     for (m, id) in replies[5..].iter().zip(&ids[5..]) {
-        check_rate_limited(m, id);
+        assert_rate_limited(m, id);
     }
     // Other connections are unaffected.
     let mut carl = relay.connect("carl", Role::Customer).await;
@@ -120,7 +95,7 @@ async fn abusive_batch_is_answered_whole_then_closed_4008() {
 async fn binary_frame_closes_4000_after_the_decided_reply() {
     let relay = TestRelay::start().await;
     let mut ann = relay.connect("ann", Role::Customer).await;
-    ann.send(quote("q1")).await;
+    ann.send(quote_frame("q1")).await;
     ann.ws
         .send(Message::binary(vec![0u8, 1, 2, 3]))
         .await
@@ -140,7 +115,7 @@ async fn binary_frame_closes_4000_after_the_decided_reply() {
 async fn oversize_frame_closes_4009_after_the_decided_reply() {
     let relay = TestRelay::start().await;
     let mut ann = relay.connect("ann", Role::Customer).await;
-    ann.send(quote("q1")).await;
+    ann.send(quote_frame("q1")).await;
     let big = format!(
         r#"{{"type":"order_quote","id":"big","data":{{"pad":"{}"}}}}"#,
         "x".repeat(100_000)
@@ -486,7 +461,7 @@ async fn malformed_frame_error_follows_earlier_replies() {
     let mut ann = relay.connect("ann", Role::Customer).await;
     for round in 0..5 {
         let id = format!("q{round}");
-        ann.send(quote(&id)).await;
+        ann.send(quote_frame(&id)).await;
         ann.send_text("{not json").await;
         let seen: Vec<Value> = ann
             .settle()

@@ -7,39 +7,15 @@ use kfood_relay::config::Limits;
 use kfood_tests::*;
 use serde_json::{json, Value};
 
-/// One message a second with a burst of five.
-fn tight() -> Limits {
-    Limits {
-        rate_per_sec: 1,
-        rate_burst: 5,
-        ..Limits::default()
-    }
-}
-
-fn quote(id: &str) -> Value {
-    json!({"type": "order_quote", "id": id, "data": cash_order(&[("bibimbap", 1)])})
-}
-
-#[track_caller]
-fn check_rate_limited(reply: &Value, id: &str) {
-    assert_eq!(reply["type"], "error", "{id}: {reply}");
-    assert_eq!(reply["data"]["code"], "rate_limited", "{id}: {reply}");
-    assert_eq!(reply["data"]["ref"], id, "{reply}");
-    let wait = reply["data"]["retry_after_ms"]
-        .as_u64()
-        .expect("retry_after_ms");
-    assert!((1..=1000).contains(&wait), "one token a second: {reply}");
-}
-
 /// Past the burst, messages are refused `rate_limited` with their `ref` and `retry_after_ms`, and not processed.
 #[tokio::test]
 async fn over_the_rate_is_refused_with_ref_and_retry_after() {
-    let relay = TestRelay::start_with(tight()).await;
+    let relay = TestRelay::start_with(tight_rate()).await;
     let mut ann = relay.connect("ann", Role::Customer).await;
     let mut kim = relay.connect("kim", Role::Crew).await;
     let ids: Vec<String> = (1..=8).map(|i| format!("r{i}")).collect();
     for id in &ids[..7] {
-        ann.send(quote(id)).await;
+        ann.send(quote_frame(id)).await;
     }
     // The eighth would create an order: refused, so nothing is created.
     ann.send(json!({"type": "order_place", "id": "r8", "data": cash_order(&[("kimbap", 1)])}))
@@ -49,7 +25,7 @@ async fn over_the_rate_is_refused_with_ref_and_retry_after() {
         assert_eq!(r["type"], "ack", "within the burst: {r}");
     }
     for id in &ids[5..] {
-        check_rate_limited(&ann.reply_to(id).await, id);
+        assert_rate_limited(&ann.reply_to(id).await, id);
     }
     assert_eq!(ann.closed, None, "a few over the limit do not close");
     let crew_saw = kim.settle().await;
@@ -63,7 +39,7 @@ async fn over_the_rate_is_refused_with_ref_and_retry_after() {
 /// Heartbeats count against the rate like any message.
 #[tokio::test]
 async fn heartbeats_count_against_the_rate() {
-    let relay = TestRelay::start_with(tight()).await;
+    let relay = TestRelay::start_with(tight_rate()).await;
     let mut ann = relay.connect("ann", Role::Customer).await;
     for i in 0..5 {
         ann.send(json!({"type": "heartbeat", "id": format!("h{i}"), "data": {"t": i}}))
@@ -73,18 +49,18 @@ async fn heartbeats_count_against_the_rate() {
         let r = ann.reply_to(&format!("h{i}")).await;
         assert_eq!(r["type"], "heartbeat", "{r}");
     }
-    ann.send(quote("q")).await;
-    check_rate_limited(&ann.reply_to("q").await, "q");
+    ann.send(quote_frame("q")).await;
+    assert_rate_limited(&ann.reply_to("q").await, "q");
     relay.stop().await;
 }
 
 /// A batch counts as its messages: with a burst of five, a batch of eight runs five and refuses three, in order.
 #[tokio::test]
 async fn a_batch_counts_as_its_messages() {
-    let relay = TestRelay::start_with(tight()).await;
+    let relay = TestRelay::start_with(tight_rate()).await;
     let mut ann = relay.connect("ann", Role::Customer).await;
     let ids: Vec<String> = (1..=8).map(|i| format!("b{i}")).collect();
-    let batch: Vec<Value> = ids.iter().map(|id| quote(id)).collect();
+    let batch: Vec<Value> = ids.iter().map(|id| quote_frame(id)).collect();
     ann.send(json!({"type": "batch", "data": batch})).await;
     let seen = ann.settle().await;
     let refs: Vec<&Value> = seen.iter().map(|m| &m["data"]["ref"]).collect();
@@ -93,7 +69,7 @@ async fn a_batch_counts_as_its_messages() {
         assert_eq!(m["type"], "ack", "{m}");
     }
     for (m, id) in seen[5..].iter().zip(&ids[5..]) {
-        check_rate_limited(m, id);
+        assert_rate_limited(m, id);
     }
     relay.stop().await;
 }
@@ -103,13 +79,13 @@ async fn a_batch_counts_as_its_messages() {
 async fn persistent_abuse_closes_4008() {
     use futures_util::SinkExt;
     use tokio_tungstenite::tungstenite::Message;
-    let relay = TestRelay::start_with(tight()).await;
+    let relay = TestRelay::start_with(tight_rate()).await;
     let mut ann = relay.connect("ann", Role::Customer).await;
     for i in 0..200 {
         // The relay may close mid-flood; later sends then fail.
         if ann
             .ws
-            .send(Message::text(quote(&format!("f{i}")).to_string()))
+            .send(Message::text(quote_frame(&format!("f{i}")).to_string()))
             .await
             .is_err()
         {
@@ -128,7 +104,7 @@ async fn persistent_abuse_closes_4008() {
 
     // One batch far over the burst is abuse as well.
     let mut bob = relay.connect("bob", Role::Customer).await;
-    let batch: Vec<Value> = (0..60).map(|i| quote(&format!("g{i}"))).collect();
+    let batch: Vec<Value> = (0..60).map(|i| quote_frame(&format!("g{i}"))).collect();
     bob.send(json!({"type": "batch", "data": batch})).await;
     assert_eq!(bob.close_code().await, Some(4008));
 
