@@ -22,6 +22,8 @@ pub enum ErrorCode {
     RateLimited,
     AuthFailed,
     TokenExpired,
+    /// The relay's store is unreachable: nothing happened; try again (§15).
+    Unavailable,
     Internal,
 }
 
@@ -44,6 +46,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::AuthFailed => "auth_failed",
             ErrorCode::TokenExpired => "token_expired",
+            ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
         }
     }

@@ -35,6 +35,70 @@ pub struct StoreArgs {
     /// sled page cache in MiB.
     #[arg(long, env = "KFOOD_CACHE_MB", default_value_t = limits::CACHE_MB, global = true)]
     pub cache_mb: u64,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// Where the log is kept (DESIGN §15).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineKind {
+    /// Embedded, one relay.
+    Sled,
+    /// A NATS JetStream server or cluster shared by any number of relays.
+    Jetstream,
+}
+
+/// The storage engine and, for JetStream, where it is.
+#[derive(Debug, Clone, Args)]
+pub struct EngineArgs {
+    /// Storage engine.
+    #[arg(
+        long,
+        env = "KFOOD_ENGINE",
+        value_enum,
+        default_value = "sled",
+        global = true
+    )]
+    pub engine: EngineKind,
+    /// NATS server URL, or a comma-separated list (JetStream engine).
+    #[arg(
+        long,
+        env = "KFOOD_NATS_URL",
+        default_value = "nats://127.0.0.1:4222",
+        global = true
+    )]
+    pub nats_url: String,
+    /// Name of the restaurant's cluster of relays: [a-z0-9-]{1,16}.
+    #[arg(long, env = "KFOOD_CLUSTER", default_value = "main", global = true,
+          value_parser = parse_cluster)]
+    pub cluster: String,
+    /// Stream replicas: 1, 3 or 5 (default: 1 on a lone server, else 3 or
+    /// as many servers as there are).
+    #[arg(long, env = "KFOOD_REPLICAS", global = true, value_parser = parse_replicas)]
+    pub replicas: Option<usize>,
+}
+
+impl EngineArgs {
+    pub fn settings(&self) -> crate::jetstream::Settings {
+        crate::jetstream::Settings {
+            urls: self.nats_url.clone(),
+            cluster: self.cluster.clone(),
+            replicas: self.replicas,
+        }
+    }
+}
+
+fn parse_cluster(s: &str) -> Result<String, String> {
+    crate::jetstream::check_cluster_name(s).map(|()| s.to_owned())
+}
+
+fn parse_replicas(s: &str) -> Result<usize, String> {
+    match s.trim() {
+        "1" => Ok(1),
+        "3" => Ok(3),
+        "5" => Ok(5),
+        other => Err(format!("--replicas must be 1, 3 or 5, not `{other}`")),
+    }
 }
 
 #[derive(Debug, Clone, Args)]

@@ -50,6 +50,7 @@ fn status_for(code: ErrorCode) -> StatusCode {
         ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     }
 }
@@ -511,12 +512,18 @@ fn health(shared: Arc<Shared>) -> warp::reply::WithStatus<warp::reply::Json> {
     let failed = shared
         .store_failed
         .load(std::sync::atomic::Ordering::SeqCst);
-    let body = json!({
-        "status": if failed { "store_error" } else { "ok" },
+    let down = shared.unavailable();
+    let mut body = json!({
+        "status": if down.is_some() { "unavailable" } else if failed { "store_error" } else { "ok" },
+        "engine": shared.store.engine(),
         "head_seq": shared.head(),
         "log_id": shared.log_id,
         "uptime_s": shared.started.elapsed().as_secs(),
     });
+    if let Some(why) = down {
+        body["reason"] = json!(why);
+    }
+    let failed = failed || down.is_some();
     let status = if failed {
         StatusCode::SERVICE_UNAVAILABLE
     } else {

@@ -13,6 +13,7 @@ pub mod core;
 pub mod demo;
 pub mod http;
 pub mod hub;
+pub mod jetstream;
 pub mod limits;
 pub mod log;
 pub mod metrics;
@@ -77,18 +78,79 @@ pub async fn run(
     opts.limits.validate().map_err(anyhow::Error::msg)?;
     // The relay's state is the fold of its log.
     let (state, replayed) = log::load_counting(&*store)?;
+    serve(listener, store, state, replayed, opts, shutdown, None).await
+}
+
+/// [`run`] on the JetStream engine (DESIGN §15): the state is the fold of
+/// the cluster's stream, which this relay follows while it serves.
+pub async fn run_jetstream(
+    listener: TcpListener,
+    cluster: Arc<jetstream::Cluster>,
+    opts: Options,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    opts.limits.validate().map_err(anyhow::Error::msg)?;
+    let started = Instant::now();
+    let (state, consumer, commits) = jetstream::load(&cluster).await?;
+    tracing::info!(
+        head_seq = state.model.head_seq,
+        replayed = commits.len(),
+        ms = started.elapsed().as_millis() as u64,
+        relay_id = %cluster.relay_id,
+        "loaded the cluster's log"
+    );
+    let store = Arc::new(jetstream::store::JsStore::new(cluster.clone()));
+    store.keep(&commits);
+    let (follow_tx, follow_rx) = mpsc::channel(jetstream::follow::FOLLOW_QUEUE);
+    let follower = tokio::spawn(jetstream::follow::log(consumer, follow_tx));
+    let replayed = commits.len() as u64;
+    drop(commits);
+    let r = serve(
+        listener,
+        store,
+        state,
+        replayed,
+        opts,
+        shutdown,
+        Some((cluster, follow_rx)),
+    )
+    .await;
+    follower.abort();
+    r
+}
+
+type ClusterLink = (Arc<jetstream::Cluster>, mpsc::Receiver<jetstream::Incoming>);
+
+async fn serve(
+    listener: TcpListener,
+    store: Arc<dyn Store>,
+    state: log::State,
+    replayed: u64,
+    opts: Options,
+    shutdown: CancellationToken,
+    cluster: Option<ClusterLink>,
+) -> anyhow::Result<()> {
     let revoked = state.records.revoked.clone().into_iter().collect();
     let auth = Arc::new(Auth::new(opts.secret, revoked));
     let hub = Arc::new(hub::Hub::default());
     let first = store.first_seq()?.unwrap_or(state.model.head_seq + 1);
     let first_seq = Arc::new(AtomicU64::new(first));
+    let metrics = Arc::new(metrics::Metrics::default());
+    let simulated = payment::Simulated {
+        counts: metrics.payments.clone(),
+    };
+    let gateway: Box<dyn payment::PaymentGateway> = match cluster {
+        // The same order may be decided on two relays, or twice on one.
+        Some(_) => Box::new(payment::OnceCharged::new(simulated)),
+        None => Box::new(simulated),
+    };
     let core = Core::new(
         state,
         replayed,
         store.log_id()?,
         hub.clone(),
         auth.clone(),
-        Box::new(payment::Simulated),
+        gateway,
         opts.limits.clone(),
         first_seq.clone(),
     );
@@ -102,17 +164,43 @@ pub async fn run(
         store: store.clone(),
         hub,
         auth,
-        metrics: Arc::new(metrics::Metrics::default()),
+        metrics,
         core: core_tx.clone(),
         published: published_rx,
         first_seq,
         log_id: core.log_id.clone(),
         started: Instant::now(),
         store_failed: AtomicBool::new(false),
+        engine_down: AtomicBool::new(false),
         shutdown: shutdown.clone(),
     });
-    tracing::info!(addr = %listener.local_addr()?, head_seq = core.head_seq(), log_id = %core.log_id, "relay listening");
-    let core_task = tokio::spawn(core.run(core_rx, writer_tx));
+    let addr = listener.local_addr()?;
+    tracing::info!(addr = %addr, head_seq = core.head_seq(), log_id = %core.log_id, engine = store.engine(), "relay listening");
+    let mut helpers = Vec::new();
+    let core_task = match cluster {
+        Some((cluster, follow)) => {
+            let scheme = if opts.tls.is_some() { "wss" } else { "ws" };
+            let url = format!("{scheme}://{addr}/ws");
+            use jetstream::follow;
+            let audit = follow::audit(
+                cluster.clone(),
+                shared.clone(),
+                jetstream::store::ACTIVITY_KEPT,
+            );
+            helpers.push(tokio::spawn(audit));
+            helpers.push(tokio::spawn(follow::presence(
+                cluster.clone(),
+                shared.clone(),
+                url,
+            )));
+            helpers.push(tokio::spawn(follow::health(
+                cluster.clone(),
+                shared.clone(),
+            )));
+            tokio::spawn(core.run_cluster(core_rx, writer_tx, cluster, follow))
+        }
+        None => tokio::spawn(core.run(core_rx, writer_tx)),
+    };
     let writer_task = tokio::spawn(writer::run(
         shared.clone(),
         writer_rx,
@@ -139,6 +227,9 @@ pub async fn run(
     let _ = core_task.await;
     drop(shared);
     let _ = writer_task.await;
+    for h in helpers {
+        h.abort();
+    }
     store.flush().await?;
     tracing::info!("relay stopped");
     Ok(())

@@ -101,6 +101,11 @@ impl Logged {
     pub fn decode(bytes: &[u8]) -> Result<Logged, StoreError> {
         let rec: LogRecord =
             serde_json::from_slice(bytes).map_err(|e| StoreError(format!("event: {e}")))?;
+        Self::from_record(rec)
+    }
+
+    /// The event a decoded [`LogRecord`] holds.
+    pub fn from_record(rec: LogRecord) -> Result<Logged, StoreError> {
         let event = Event::parse(&rec.event.kind, rec.event.data)
             .map_err(|e| StoreError(format!("event {:?}: {}", rec.event.seq, e.message)))?;
         Ok(Logged {
@@ -191,6 +196,10 @@ pub struct State {
     pub records: Records,
     /// The number of the last commit folded in.
     pub commit_no: u64,
+    /// The JetStream engine: the stream sequence of the last message folded
+    /// in (0 on sled, whose commits are numbered by `commit_no` alone).
+    #[serde(default)]
+    pub stream_seq: u64,
     /// (customer, client_order_id) → order id: derived from the orders, so
     /// never stored (DESIGN §6 idempotency).
     #[serde(skip)]

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use kfood_protocol::messages::{validate_password, validate_username};
 use kfood_protocol::Role;
 use kfood_relay::auth::{self, UserRecord};
-use kfood_relay::config::{ServeArgs, StoreArgs};
+use kfood_relay::config::{EngineKind, ServeArgs, StoreArgs};
 use kfood_relay::log::{self, Record};
 use kfood_relay::store::SledStore;
 use tokio_util::sync::CancellationToken;
@@ -121,6 +121,9 @@ fn serve(store_args: StoreArgs, args: ServeArgs) -> anyhow::Result<()> {
         .with_ansi(log_colours())
         .init();
     args.limits.validate().map_err(anyhow::Error::msg)?;
+    if store_args.engine.engine == EngineKind::Jetstream {
+        return serve_jetstream(store_args, args);
+    }
     let store = open_store(&store_args)?;
     let (secret, source) = secret(&store_args)?;
     match source {
@@ -166,6 +169,86 @@ fn serve(store_args: StoreArgs, args: ServeArgs) -> anyhow::Result<()> {
     })
 }
 
+/// The JWT secret every relay of a JetStream cluster shares: given, never
+/// generated (a generated one would differ on each machine).
+fn shared_secret(args: &StoreArgs) -> anyhow::Result<kfood_protocol::jwt::Secret> {
+    let (secret, source) = secret(args)?;
+    if source == auth::SecretSource::Generated {
+        bail!("--engine jetstream needs KFOOD_JWT_SECRET or --jwt-secret-file, the same on every relay");
+    }
+    Ok(secret)
+}
+
+/// Opens the cluster's streams (creating what is missing) and checks the
+/// first commit; `seed` is the demo's menu and accounts.
+async fn open_cluster(
+    args: &StoreArgs,
+    secret: &kfood_protocol::jwt::Secret,
+    auto_ready: bool,
+    demo: bool,
+) -> anyhow::Result<Arc<kfood_relay::jetstream::Cluster>> {
+    let seed = if demo {
+        let mut users = Vec::new();
+        for (id, name, role, password) in kfood_relay::demo::ACCOUNTS {
+            users.push(UserRecord {
+                id: id.to_owned(),
+                name: name.to_owned(),
+                role,
+                password_hash: auth::hash_password(password)
+                    .map_err(|e| anyhow::anyhow!(e.message))?,
+                created_at: kfood_protocol::time::now(),
+            });
+        }
+        Some((kfood_relay::demo::menu(), users))
+    } else {
+        None
+    };
+    let cluster =
+        kfood_relay::jetstream::Cluster::open(&args.engine.settings(), secret, auto_ready, seed)
+            .await?;
+    Ok(Arc::new(cluster))
+}
+
+fn serve_jetstream(store_args: StoreArgs, args: ServeArgs) -> anyhow::Result<()> {
+    let secret = shared_secret(&store_args)?;
+    if args.demo {
+        for (id, _, role, password) in kfood_relay::demo::ACCOUNTS {
+            println!("demo account: {id:<9} role {role:<8} password {password}");
+        }
+    }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(c), Some(k)) => Some(kfood_relay::server::tls_acceptor(c, k)?),
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "wss" } else { "ws" };
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async move {
+        let cluster = open_cluster(&store_args, &secret, args.limits.auto_ready, args.demo).await?;
+        let listener = tokio::net::TcpListener::bind(args.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.bind))?;
+        println!(
+            "kfood-relay listening on {scheme}://{}/ws (cluster {}, relay {})",
+            listener.local_addr()?,
+            store_args.engine.cluster,
+            cluster.relay_id
+        );
+        let shutdown = CancellationToken::new();
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            stop.cancel();
+        });
+        let opts = kfood_relay::Options {
+            limits: args.limits,
+            secret,
+            demo: args.demo,
+            tls,
+        };
+        kfood_relay::run_jetstream(listener, cluster, opts, shutdown).await
+    })
+}
+
 async fn wait_for_signal() {
     #[cfg(unix)]
     {
@@ -207,8 +290,39 @@ fn read_password() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\n', '\r']).to_owned())
 }
 
+/// Where the account subcommands read and append: a stopped relay's sled
+/// store, or the cluster's stream (while relays run).
+enum Log {
+    Sled(SledStore),
+    Cluster(Arc<kfood_relay::jetstream::Cluster>),
+}
+
+fn open_log(args: &StoreArgs, stopped_hint: &str) -> anyhow::Result<Log> {
+    if args.engine.engine == EngineKind::Sled {
+        return Ok(Log::Sled(
+            open_store(args).context(stopped_hint.to_owned())?,
+        ));
+    }
+    let secret = shared_secret(args)?;
+    let rt = tokio::runtime::Runtime::new()?;
+    // The cluster's own auto-ready setting is read from its first commit.
+    let cluster = rt.block_on(async {
+        match open_cluster(args, &secret, false, false).await {
+            Ok(c) => Ok(c),
+            Err(e) if e.to_string().contains("--auto-ready") => {
+                open_cluster(args, &secret, true, false).await
+            }
+            Err(e) => Err(e),
+        }
+    })?;
+    // The connection's tasks live on that runtime.
+    std::mem::forget(rt);
+    Ok(Log::Cluster(cluster))
+}
+
 fn user(args: &StoreArgs, cmd: UserCmd) -> anyhow::Result<()> {
-    let store = open_store(args).context(
+    let store = open_log(
+        args,
         "the relay must be stopped to change accounts (a running relay takes user_create)",
     )?;
     match cmd {
@@ -262,16 +376,31 @@ fn user(args: &StoreArgs, cmd: UserCmd) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The accounts of a stopped relay's store: the fold of its log.
-fn users(store: &SledStore) -> anyhow::Result<std::collections::BTreeMap<String, UserRecord>> {
-    Ok(log::load(store)?.records.users)
+/// The accounts in the log: the fold of its commits.
+fn users(store: &Log) -> anyhow::Result<std::collections::BTreeMap<String, UserRecord>> {
+    match store {
+        Log::Sled(s) => Ok(log::load(s)?.records.users),
+        Log::Cluster(c) => {
+            let st = runtime()?.block_on(kfood_relay::jetstream::load(c))?.0;
+            Ok(st.records.users)
+        }
+    }
 }
 
-/// Appends one record to a stopped relay's log, durably.
-fn append(store: &SledStore, record: Record) -> anyhow::Result<()> {
-    tokio::runtime::Builder::new_current_thread()
-        .build()?
-        .block_on(log::append_records(store, vec![record]))?;
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// Appends one record to the log, durably.
+fn append(store: &Log, record: Record) -> anyhow::Result<()> {
+    match store {
+        Log::Sled(s) => runtime()?.block_on(log::append_records(s, vec![record]))?,
+        Log::Cluster(c) => {
+            runtime()?.block_on(kfood_relay::jetstream::append_records(c, vec![record]))?
+        }
+    }
     Ok(())
 }
 
@@ -292,8 +421,10 @@ fn token(args: &StoreArgs, cmd: TokenCmd) -> anyhow::Result<()> {
             println!("{}", secret.sign(&claims));
         }
         TokenCmd::Revoke { user } => {
-            let store = open_store(args)
-                .context("the relay must be stopped (a running relay takes session_revoke)")?;
+            let store = open_log(
+                args,
+                "the relay must be stopped (a running relay takes session_revoke)",
+            )?;
             let at = kfood_protocol::time::now_ms() / 1000;
             append(
                 &store,

@@ -99,6 +99,8 @@ pub struct Metrics {
     history: Mutex<VecDeque<MetricsSample>>,
     /// Admin connections that still need their first sample (with history).
     pub fresh_admins: Mutex<Vec<tokio::sync::mpsc::Sender<crate::hub::Outgoing>>>,
+    /// Charges and voids of the simulated payment gateway.
+    pub payments: std::sync::Arc<crate::payment::PaymentCounts>,
 }
 
 impl Metrics {
@@ -311,7 +313,7 @@ pub fn prometheus(shared: &Shared) -> String {
 }
 
 /// The relay's counters: name, help and value.
-fn counters(shared: &Shared) -> [(&'static str, &'static str, u64); 5] {
+fn counters(shared: &Shared) -> [(&'static str, &'static str, u64); 7] {
     let m = &shared.metrics;
     [
         (
@@ -338,6 +340,16 @@ fn counters(shared: &Shared) -> [(&'static str, &'static str, u64); 5] {
             "kfood_store_groups_total",
             "Group commits (one flush each).",
             m.groups.load(Ordering::Relaxed),
+        ),
+        (
+            "kfood_payment_charges_total",
+            "Cards charged by the simulated gateway (once per client_order_id).",
+            m.payments.charges.load(Ordering::Relaxed),
+        ),
+        (
+            "kfood_payment_voids_total",
+            "Charges voided because their order existed already or was not written.",
+            m.payments.voids.load(Ordering::Relaxed),
         ),
     ]
 }

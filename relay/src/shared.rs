@@ -34,10 +34,20 @@ pub struct Shared {
     pub login_limiter: crate::limits::LoginLimiter,
     /// Snapshots are written one at a time, in the order they were taken.
     pub snapshot_lock: tokio::sync::Mutex<()>,
+    /// The JetStream engine: set while NATS has been unreachable for 5 s;
+    /// sockets are refused 1013 and `/healthz` answers 503 meanwhile.
+    pub engine_down: AtomicBool,
 }
 
 impl Shared {
     pub fn head(&self) -> u64 {
         *self.published.borrow()
+    }
+
+    /// Why the relay cannot serve now, if it cannot.
+    pub fn unavailable(&self) -> Option<&'static str> {
+        self.engine_down
+            .load(std::sync::atomic::Ordering::SeqCst)
+            .then_some("NATS is unreachable")
     }
 }

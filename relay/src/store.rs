@@ -93,6 +93,18 @@ pub trait Store: Send + Sync + 'static {
     /// The log's id, made once with the store.
     fn log_id(&self) -> Result<String, StoreError>;
     fn size_on_disk(&self) -> u64;
+    /// The engine's name, for `/healthz` and logs.
+    fn engine(&self) -> &'static str {
+        "sled"
+    }
+    /// Whether activity comes back to the relay by another way (the
+    /// JetStream engine's audit stream, which numbers it) rather than from
+    /// the writer.
+    fn follows_activity(&self) -> bool {
+        false
+    }
+    /// An activity entry read back from that way, for `activity_query`.
+    fn note_activity(&self, _entry: &Activity) {}
 }
 
 /// What the sled engine keeps under a commit's number; its events are in

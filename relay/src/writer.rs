@@ -142,7 +142,12 @@ fn deliver(shared: &Shared, o: Outcome, published: &watch::Sender<u64>) {
     if o.commits.iter().any(|c| !c.events.is_empty()) {
         Metrics::record_fanout(&shared.metrics, o.born.elapsed());
     }
-    for a in &o.activity {
+    // On an engine that numbers activity itself, its follower sends it.
+    for a in o
+        .activity
+        .iter()
+        .filter(|_| !shared.store.follows_activity())
+    {
         let mut env = Envelope::new(kind::ACTIVITY, to_value(a));
         env.timestamp = Some(a.at.clone());
         shared.hub.broadcast(&env, |c| c.user.role == Role::Admin);

@@ -255,6 +255,11 @@ async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
             return None;
         }
     };
+    if let Some(why) = shared.unavailable() {
+        let e = ProtocolError::new(ErrorCode::Unavailable, why);
+        refuse(ws, &e, close::TRY_AGAIN).await;
+        return None;
+    }
     let claims = match shared.auth.check(&auth.token) {
         Ok(c) => c,
         Err(e) => {

@@ -91,6 +91,80 @@ impl TestRelay {
         }
     }
 
+    /// A relay on the JetStream engine (DESIGN §15) over `nats_url`, in
+    /// cluster `cluster`; the first relay of a cluster seeds the demo.
+    pub async fn start_jetstream(nats_url: &str, cluster: &str, limits: Limits) -> TestRelay {
+        let settings = kfood_relay::jetstream::Settings {
+            urls: nats_url.to_owned(),
+            cluster: cluster.to_owned(),
+            replicas: None,
+        };
+        let users = kfood_relay::demo::ACCOUNTS
+            .iter()
+            .map(|(id, name, role, pw)| kfood_relay::auth::UserRecord {
+                id: (*id).into(),
+                name: (*name).into(),
+                role: *role,
+                password_hash: kfood_relay::auth::hash_password(pw).expect("hash"),
+                created_at: kfood_protocol::time::now(),
+            })
+            .collect();
+        let seed = Some((kfood_relay::demo::menu(), users));
+        let c =
+            kfood_relay::jetstream::Cluster::open(&settings, &secret(), limits.auto_ready, seed)
+                .await
+                .expect("open the JetStream cluster");
+        Self::start_on_cluster(Arc::new(c), limits).await
+    }
+
+    /// A relay serving an opened JetStream cluster.
+    pub async fn start_on_cluster(
+        cluster: Arc<kfood_relay::jetstream::Cluster>,
+        limits: Limits,
+    ) -> TestRelay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let shutdown = CancellationToken::new();
+        let opts = kfood_relay::Options {
+            limits,
+            secret: secret(),
+            demo: true,
+            tls: None,
+        };
+        let task = tokio::spawn(kfood_relay::run_jetstream(
+            listener,
+            cluster,
+            opts,
+            shutdown.clone(),
+        ));
+        let r = TestRelay {
+            addr,
+            dir: PathBuf::new(),
+            _tmp: None,
+            shutdown,
+            task,
+        };
+        r.wait_healthy().await;
+        r
+    }
+
+    /// Waits until `/healthz` answers 200.
+    pub async fn wait_healthy(&self) {
+        let url = self.http_url("/healthz");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while tokio::time::Instant::now() < deadline {
+            if let Ok(r) = reqwest::get(&url).await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("relay at {} did not become healthy", self.addr);
+    }
+
     pub fn ws_url(&self) -> String {
         format!("ws://{}/ws", self.addr)
     }
@@ -596,6 +670,7 @@ pub async fn http_post(url: &str, bearer: Option<&str>, body: &Value) -> HttpRep
     http_reply(req.send().await.expect("POST")).await
 }
 
+pub mod nats;
 pub mod proxy;
 pub mod pty;
 

@@ -15,6 +15,7 @@
 mod accounts;
 mod alerts;
 mod catalog;
+mod cluster;
 mod orders;
 mod stats;
 
@@ -39,6 +40,7 @@ use crate::payment::PaymentGateway;
 use crate::wire::{frame, stamped, to_value};
 
 pub use alerts::Watch;
+pub use cluster::MAX_ATTEMPTS;
 pub use stats::Stats;
 
 /// The authenticated author of a request.
@@ -68,7 +70,7 @@ impl Caller {
 
 /// One message of a frame, in order. `Reply` keeps an answer decided before
 /// the core (rate limit, malformed) in its place among the replies.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Item {
     Msg {
         env: Envelope,

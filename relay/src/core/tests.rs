@@ -238,7 +238,7 @@ fn core_over(store: &SledStore, limits: Limits) -> Core {
         "test-log".into(),
         Arc::new(Hub::default()),
         auth,
-        Box::new(crate::payment::Simulated),
+        Box::new(crate::payment::Simulated::default()),
         limits,
         Arc::new(AtomicU64::new(1)),
     )

