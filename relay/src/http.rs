@@ -333,6 +333,29 @@ async fn snapshot_for(shared: &Shared, caller: &Caller, reset: bool) -> Result<V
     }
 }
 
+/// On an engine shared by several relays a `since` from another relay may
+/// be ahead of this one for a moment: wait (at most 2 s) until this relay
+/// has published that far, so it never looks like the future (DESIGN §15).
+async fn catch_up(shared: &Shared, since: u64) -> Result<(), Rejection> {
+    if shared.store.engine() == "sled" || since <= shared.head() {
+        return Ok(());
+    }
+    let mut published = shared.published.clone();
+    let wait = crate::jetstream::PUBLISH_TIMEOUT;
+    let reached = tokio::time::timeout(wait, published.wait_for(|h| *h >= since)).await;
+    if matches!(reached, Ok(Ok(_))) {
+        return Ok(());
+    }
+    match shared.unavailable() {
+        Some(why) => Err(reject(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ProtocolError::new(ErrorCode::Unavailable, why),
+        )),
+        // Never written anywhere: answered like any `since` from the future.
+        None => Ok(()),
+    }
+}
+
 /// Visible events after `since`, scanning at most to `head`.
 fn read_events(
     shared: &Shared,
@@ -372,6 +395,9 @@ async fn events(
     caller: Caller,
     q: EventsQuery,
 ) -> Result<impl Reply, Rejection> {
+    if let Some(since) = q.since {
+        catch_up(&shared, since).await?;
+    }
     let head = shared.head();
     let first = shared.first_seq.load(std::sync::atomic::Ordering::SeqCst);
     let since = match q.since {

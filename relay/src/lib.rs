@@ -101,6 +101,13 @@ pub async fn run_jetstream(
     );
     let store = Arc::new(jetstream::store::JsStore::new(cluster.clone()));
     store.keep(&commits);
+    if commits.len() as u64 >= log::SNAPSHOT_EVERY {
+        // A long replay is not repeated at the next start, here or elsewhere.
+        store.append(&store::Batch {
+            snapshot: Some(state.snapshot()),
+            ..store::Batch::default()
+        })?;
+    }
     let (follow_tx, follow_rx) = mpsc::channel(jetstream::follow::FOLLOW_QUEUE);
     let follower = tokio::spawn(jetstream::follow::log(consumer, follow_tx));
     let replayed = commits.len() as u64;

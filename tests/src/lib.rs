@@ -94,10 +94,20 @@ impl TestRelay {
     /// A relay on the JetStream engine (DESIGN §15) over `nats_url`, in
     /// cluster `cluster`; the first relay of a cluster seeds the demo.
     pub async fn start_jetstream(nats_url: &str, cluster: &str, limits: Limits) -> TestRelay {
+        Self::start_jetstream_replicas(nats_url, cluster, None, limits).await
+    }
+
+    /// [`TestRelay::start_jetstream`] with `--replicas`.
+    pub async fn start_jetstream_replicas(
+        nats_url: &str,
+        cluster: &str,
+        replicas: Option<usize>,
+        limits: Limits,
+    ) -> TestRelay {
         let settings = kfood_relay::jetstream::Settings {
             urls: nats_url.to_owned(),
             cluster: cluster.to_owned(),
-            replicas: None,
+            replicas,
         };
         let users = kfood_relay::demo::ACCOUNTS
             .iter()
