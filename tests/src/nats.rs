@@ -112,6 +112,25 @@ impl NatsServer {
         panic!("nats-server on port {} did not become ready", self.port);
     }
 
+    /// Waits until the cluster has elected its JetStream meta leader (only
+    /// then can replicated streams be made).
+    pub async fn wait_meta_leader(&self) {
+        let url = format!("http://127.0.0.1:{}/jsz", self.monitor);
+        let deadline = tokio::time::Instant::now() + READY_WAIT;
+        while tokio::time::Instant::now() < deadline {
+            if let Ok(r) = reqwest::get(&url).await {
+                if let Ok(v) = r.json::<serde_json::Value>().await {
+                    let leader = v["meta_cluster"]["leader"].as_str().unwrap_or("");
+                    if !leader.is_empty() {
+                        return;
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the NATS cluster elected no meta leader");
+    }
+
     /// SIGKILL: the server's store stays as it was.
     pub fn kill9(&mut self) {
         if let Some(mut c) = self.child.take() {
@@ -161,6 +180,7 @@ impl NatsCluster {
         for s in &servers {
             s.wait_ready().await;
         }
+        servers[0].wait_meta_leader().await;
         // The directory outlives the servers: the first holds it.
         servers[0]._tmp = Some(tmp);
         NatsCluster { servers }

@@ -93,7 +93,7 @@ async fn broker_loss_loses_no_acked_order_and_recovers_by_itself() {
     }
     let acked = acked.lock().expect("lock").clone();
     for relay in [&a, &b] {
-        let boss = relay.connect("boss", Role::Admin).await;
+        let boss = connect_retrying(relay, "boss", Role::Admin).await;
         let snap = boss.snapshot.as_ref().expect("snapshot");
         let have: BTreeSet<u64> = snap["data"]["orders"]
             .as_array()
@@ -106,7 +106,7 @@ async fn broker_loss_loses_no_acked_order_and_recovers_by_itself() {
     }
 
     // All three gone: changes are refused at once and health says so.
-    let mut ann = a.connect("ann", Role::Customer).await;
+    let mut ann = connect_retrying(&a, "ann", Role::Customer).await;
     for s in &mut cluster.servers {
         s.kill9();
     }
@@ -156,6 +156,22 @@ async fn broker_loss_loses_no_acked_order_and_recovers_by_itself() {
     .await;
     a.stop().await;
     b.stop().await;
+}
+
+/// Connects, again while the relay answers 1013 (the stream electing a
+/// leader after a server was lost), for up to a minute.
+async fn connect_retrying(relay: &TestRelay, id: &str, role: Role) -> Client {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (url, tok) = (relay.ws_url(), token(id, role));
+        let attempt =
+            tokio::spawn(async move { Client::connect(&url, &tok, role, None).await }).await;
+        match attempt {
+            Ok(c) => return c,
+            Err(_) => assert!(tokio::time::Instant::now() < deadline, "never connected"),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// Waits (up to two minutes) for `cond`.

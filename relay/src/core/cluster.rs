@@ -28,6 +28,9 @@ use crate::wire::{frame, stamped};
 /// Times a group is decided again after conflicts before it is refused
 /// `unavailable` (the clients resend).
 pub const MAX_ATTEMPTS: usize = 8;
+/// How long a catch-up waits for the follower before reading the next
+/// message of the log directly.
+const FOLLOWER_PATIENCE: std::time::Duration = std::time::Duration::from_millis(200);
 
 impl Command {
     /// A copy to decide again after a conflict, for commands that can be.
@@ -203,13 +206,22 @@ impl Core {
         let deadline = tokio::time::Instant::now() + jetstream::PUBLISH_TIMEOUT;
         let mut landed = false;
         while self.state.stream_seq < last {
-            match tokio::time::timeout_at(deadline, lp.follow.recv()).await {
-                Ok(Some(m)) => match self.fold_incoming(lp, m, pending).await {
-                    Ok(ours) => landed |= ours,
-                    Err(()) => return CaughtUp::Failed("the relay is stopping".into()),
-                },
+            if tokio::time::Instant::now() >= deadline {
+                return CaughtUp::Failed("catching up took over 2 s".into());
+            }
+            let next = match tokio::time::timeout(FOLLOWER_PATIENCE, lp.follow.recv()).await {
+                Ok(Some(m)) => m,
                 Ok(None) => return CaughtUp::Failed("the log follower stopped".into()),
-                Err(_) => return CaughtUp::Failed("catching up took over 2 s".into()),
+                // The follower is slow (its consumer may be moving to another
+                // server): read the next message directly.
+                Err(_) => match lp.cluster.read_at(self.state.stream_seq + 1).await {
+                    Ok(m) => m,
+                    Err(e) => return CaughtUp::Failed(e.0),
+                },
+            };
+            match self.fold_incoming(lp, next, pending).await {
+                Ok(ours) => landed |= ours,
+                Err(()) => return CaughtUp::Failed("the relay is stopping".into()),
             }
         }
         CaughtUp::Done(landed)

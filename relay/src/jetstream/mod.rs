@@ -540,6 +540,33 @@ impl Incoming {
     }
 }
 
+impl Incoming {
+    /// A message read directly by its sequence.
+    pub fn from_stream_message(m: &async_nats::jetstream::message::StreamMessage) -> Incoming {
+        Incoming {
+            stream_seq: m.sequence,
+            commit_id: m
+                .headers
+                .get(header::NATS_MESSAGE_ID)
+                .map(|v| v.as_str().to_owned()),
+            genesis: m.headers.get(GENESIS_HEADER).is_some(),
+            payload: m.payload.clone(),
+        }
+    }
+}
+
+impl Cluster {
+    /// The message at stream sequence `seq`, read directly (when the
+    /// follower is slow: its consumer may be moving to another server).
+    pub async fn read_at(&self, seq: u64) -> Result<Incoming, StoreError> {
+        let m = tokio::time::timeout(PUBLISH_TIMEOUT, self.log.get_raw_message(seq))
+            .await
+            .map_err(|_| StoreError("jetstream: reading the log timed out".into()))?
+            .map_err(|e| err("read the log", e))?;
+        Ok(Incoming::from_stream_message(&m))
+    }
+}
+
 /// The state at start: the newest snapshot (or the first commit's seed),
 /// then every later message of the log, read with `follower` up to the
 /// stream's last sequence as it was at start.
