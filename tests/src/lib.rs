@@ -63,6 +63,12 @@ impl TestRelay {
 
     /// A relay over the store in `dir` (which outlives it, for restarts).
     pub async fn start_in(dir: &Path, limits: Limits) -> TestRelay {
+        if nats::jetstream_engine() {
+            let url = nats::shared_url().await;
+            let mut r = Self::start_jetstream(&url, &nats::cluster_for(dir), limits).await;
+            r.dir = dir.to_path_buf();
+            return r;
+        }
         let store = SledStore::open(dir, 16).expect("open store");
         kfood_relay::seed_demo(&store).expect("seed demo");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -501,6 +507,21 @@ pub fn free_port() -> u16 {
         .expect("free port")
 }
 
+/// The engine flags of a relay binary over `dir` ([`nats::jetstream_engine`]).
+pub async fn engine_args(dir: &Path) -> Vec<String> {
+    if !nats::jetstream_engine() {
+        return Vec::new();
+    }
+    vec![
+        "--engine".into(),
+        "jetstream".into(),
+        "--nats-url".into(),
+        nats::shared_url().await,
+        "--cluster".into(),
+        nats::cluster_for(dir),
+    ]
+}
+
 /// The relay binary as a child process, for kill -9 and signal tests.
 pub struct RelayProcess {
     pub child: std::process::Child,
@@ -511,9 +532,11 @@ impl RelayProcess {
     pub async fn spawn(dir: &Path, extra: &[&str]) -> RelayProcess {
         let port = free_port();
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+        let engine = engine_args(dir).await;
         let child = std::process::Command::new(relay_bin())
             .args(["--demo", "--bind", &addr.to_string(), "--data-dir"])
             .arg(dir)
+            .args(&engine)
             .args(extra)
             .env("KFOOD_JWT_SECRET", SECRET)
             .env("RUST_LOG", "warn")
@@ -688,9 +711,11 @@ impl RelayProcess {
     /// The relay binary on `addr` — e.g. where one was just killed, to
     /// restart it in place over the same data directory.
     pub async fn spawn_on(dir: &Path, addr: SocketAddr, extra: &[&str]) -> RelayProcess {
+        let engine = engine_args(dir).await;
         let child = std::process::Command::new(relay_bin())
             .args(["--demo", "--bind", &addr.to_string(), "--data-dir"])
             .arg(dir)
+            .args(&engine)
             .args(extra)
             .env("KFOOD_JWT_SECRET", SECRET)
             .env("RUST_LOG", "warn")

@@ -195,3 +195,62 @@ impl NatsCluster {
             .join(",")
     }
 }
+
+/// The engine the shared test relays run on: with
+/// `KFOOD_TEST_ENGINE=jetstream`, [`crate::TestRelay`] and
+/// [`crate::RelayProcess`] serve from JetStream (so the conformance tests
+/// run against both engines); otherwise from sled.
+pub fn jetstream_engine() -> bool {
+    std::env::var("KFOOD_TEST_ENGINE").is_ok_and(|v| v == "jetstream")
+}
+
+static SHARED: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+/// The URL of one nats-server shared by every relay of this test process,
+/// started on first use. A watchdog stops it once the test process is gone.
+pub async fn shared_url() -> String {
+    SHARED
+        .get_or_init(|| async {
+            assert!(available(), "KFOOD_TEST_ENGINE=jetstream needs nats-server");
+            let tmp = tempfile::tempdir().expect("temp dir").keep();
+            let (port, monitor) = (free_port(), free_port());
+            let script = format!(
+                "{NATS_SERVER} -js -a 127.0.0.1 -p {port} -m {monitor} -sd '{}' & n=$!; \
+                 while kill -0 {} 2>/dev/null; do sleep 1; done; kill -9 $n; rm -rf '{}'",
+                tmp.display(),
+                std::process::id(),
+                tmp.display()
+            );
+            Command::new("sh")
+                .args(["-c", &script])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn nats-server");
+            let probe = NatsServer {
+                child: None,
+                port,
+                monitor,
+                cluster_port: None,
+                routes: Vec::new(),
+                name: String::new(),
+                dir: tmp,
+                _tmp: None,
+            };
+            probe.wait_ready().await;
+            let url = probe.url();
+            std::mem::forget(probe);
+            url
+        })
+        .await
+        .clone()
+}
+
+/// The cluster name a relay over `dir` uses on the shared server: the same
+/// for the same directory, so a restart finds its log.
+pub fn cluster_for(dir: &std::path::Path) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    dir.hash(&mut h);
+    format!("t{:012x}", h.finish() & 0xffff_ffff_ffff)
+}

@@ -111,11 +111,14 @@ async fn restart_past_a_snapshot_still_replays_the_log() {
 #[tokio::test]
 async fn accounts_added_offline_are_part_of_the_log() {
     let dir = tempfile::tempdir().unwrap();
+    let engine = engine_args(dir.path()).await;
     let run = |args: &[&str]| {
         std::process::Command::new(relay_bin())
             .arg("--data-dir")
             .arg(dir.path())
             .args(args)
+            .args(&engine)
+            .env("KFOOD_JWT_SECRET", SECRET)
             .env("KFOOD_PASSWORD", "cook-password-1")
             .output()
             .expect("run kfood-relay")

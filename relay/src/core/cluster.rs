@@ -25,9 +25,15 @@ use crate::jetstream::{self, Cluster, Incoming, Published};
 use crate::log::{Commit, Record, State};
 use crate::wire::{frame, stamped};
 
-/// Times a group is decided again after conflicts before it is refused
-/// `unavailable` (the clients resend).
-pub const MAX_ATTEMPTS: usize = 8;
+/// Most times a group is decided again after conflicts; with
+/// [`RETRY_BUDGET`], what bounds a busy cluster's retries before the group
+/// is refused `unavailable` (the clients resend).
+pub const MAX_ATTEMPTS: usize = 64;
+/// How long a group may keep losing to other relays' appends.
+pub const RETRY_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
+/// Longest pause before deciding again after a lost append, so two busy
+/// relays do not keep meeting in lockstep.
+const RETRY_JITTER_US: u64 = 1_000;
 /// How long a catch-up waits for the follower before reading the next
 /// message of the log directly.
 const FOLLOWER_PATIENCE: std::time::Duration = std::time::Duration::from_millis(200);
@@ -198,10 +204,18 @@ impl Core {
     }
 
     /// Folds the stream up to its last sequence (at most 2 s).
-    async fn catch_up_stream(&mut self, lp: &mut Loop, pending: Option<&str>) -> CaughtUp {
-        let last = match lp.cluster.last_seq().await {
-            Ok(l) => l,
-            Err(e) => return CaughtUp::Failed(e.0),
+    async fn catch_up_stream(
+        &mut self,
+        lp: &mut Loop,
+        pending: Option<&str>,
+        known_last: Option<u64>,
+    ) -> CaughtUp {
+        let last = match known_last {
+            Some(l) => l,
+            None => match lp.cluster.last_seq().await {
+                Ok(l) => l,
+                Err(e) => return CaughtUp::Failed(e.0),
+            },
         };
         let deadline = tokio::time::Instant::now() + jetstream::PUBLISH_TIMEOUT;
         let mut landed = false;
@@ -230,9 +244,14 @@ impl Core {
     /// Decides a group of commands, appends its commits as one message and
     /// hands the outcomes to the writer once JetStream has them.
     async fn group(&mut self, lp: &mut Loop, mut cmds: Vec<Command>) {
-        for _ in 0..MAX_ATTEMPTS {
+        let started = tokio::time::Instant::now();
+        for attempt in 0..MAX_ATTEMPTS {
+            if started.elapsed() > RETRY_BUDGET {
+                tracing::debug!(attempt, "a group kept losing to other relays' appends");
+                break;
+            }
             if cmds.iter().any(Command::needs_fresh) {
-                if let CaughtUp::Failed(why) = self.catch_up_stream(lp, None).await {
+                if let CaughtUp::Failed(why) = self.catch_up_stream(lp, None, None).await {
                     tracing::warn!(cause = %why, "cannot catch up with the log");
                     let outs = cmds.into_iter().map(|c| self.handle(c)).collect();
                     self.state = lp.confirmed.clone();
@@ -257,9 +276,10 @@ impl Core {
             let body = jetstream::encode_group(&commits);
             let id = lp.cluster.commit_id();
             let expected = lp.confirmed.stream_seq;
-            match lp.cluster.publish(body, first_seq, expected, &id).await {
+            let outcome = lp.cluster.publish(body, first_seq, expected, &id).await;
+            match &outcome {
                 Published::At(seq) => {
-                    self.confirm(lp, &outs, seq);
+                    self.confirm(lp, &outs, *seq);
                     self.settle_payments(&outs);
                     self.send(lp, outs).await;
                     return;
@@ -270,9 +290,15 @@ impl Core {
                     refuse_all(outs);
                     return;
                 }
-                Published::Conflict | Published::Unknown(_) => {
+                Published::Conflict(_) | Published::Unknown(_) => {
+                    let t = std::time::Instant::now();
                     self.state = lp.confirmed.clone();
-                    match self.catch_up_stream(lp, Some(&id)).await {
+                    tracing::debug!(attempt, outcome = ?outcome, clone_us = t.elapsed().as_micros() as u64, commands = copies.len(), "append lost");
+                    let known = match outcome {
+                        Published::Conflict(last) => last,
+                        _ => None,
+                    };
+                    match self.catch_up_stream(lp, Some(&id), known).await {
                         CaughtUp::Done(true) => {
                             // Ours landed (and was folded and published as read).
                             self.settle_payments(&outs);
@@ -282,6 +308,8 @@ impl Core {
                         }
                         CaughtUp::Done(false) => {
                             cmds = retry(copies, outs);
+                            let pause = rand::random::<u64>() % RETRY_JITTER_US;
+                            tokio::time::sleep(std::time::Duration::from_micros(pause)).await;
                         }
                         CaughtUp::Failed(why) => {
                             tracing::warn!(cause = %why, "cannot tell whether a commit was written");

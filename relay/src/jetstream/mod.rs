@@ -137,12 +137,21 @@ pub struct Cluster {
 pub enum Published {
     /// Written at this stream sequence (or found there: a duplicate ack).
     At(u64),
-    /// Another relay wrote first: catch up and decide again.
-    Conflict,
+    /// Another relay wrote first: catch up and decide again. The server
+    /// names the stream's last sequence when it can.
+    Conflict(Option<u64>),
     /// No answer in time or a broken connection: it may or may not be written.
     Unknown(String),
     /// No connection to NATS: nothing was sent.
     Unreachable,
+}
+
+/// The last sequence a `wrong last sequence: N` refusal names.
+fn last_in(e: &jetstream::context::PublishError) -> Option<u64> {
+    let text = std::error::Error::source(e)?.to_string();
+    let (_, n) = text.rsplit_once("wrong last sequence: ")?;
+    let digits: String = n.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 /// The SHA-256 of `bytes`, hex.
@@ -375,7 +384,7 @@ impl Cluster {
         match tokio::time::timeout(PUBLISH_TIMEOUT, send).await {
             Ok(Ok(ack)) => Published::At(ack.sequence),
             Ok(Err(e)) if e.kind() == jetstream::context::PublishErrorKind::WrongLastSequence => {
-                Published::Conflict
+                Published::Conflict(last_in(&e))
             }
             Ok(Err(e)) => Published::Unknown(e.to_string()),
             Err(_) => Published::Unknown("no publish ack within 2 s".into()),
@@ -640,7 +649,7 @@ pub async fn append_records(cluster: &Cluster, records: Vec<Record>) -> Result<(
             .await
         {
             Published::At(_) => return Ok(()),
-            Published::Conflict => continue,
+            Published::Conflict(_) => continue,
             Published::Unreachable => {
                 return Err(StoreError("jetstream: NATS is unreachable".into()))
             }
