@@ -40,7 +40,7 @@ fn demo_core() -> (tempfile::TempDir, Core) {
         "bench".into(),
         Arc::new(Hub::default()),
         Arc::new(auth),
-        Box::new(kfood_relay::payment::Simulated),
+        Box::new(kfood_relay::payment::Simulated::default()),
         Limits::default(),
         Arc::new(AtomicU64::new(1)),
     );

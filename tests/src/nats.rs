@@ -221,12 +221,14 @@ pub async fn shared_url() -> String {
                 std::process::id(),
                 tmp.display()
             );
-            Command::new("sh")
+            let mut watchdog = Command::new("sh")
                 .args(["-c", &script])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("spawn nats-server");
+            // Reaped when it ends, after this process.
+            std::thread::spawn(move || watchdog.wait());
             let probe = NatsServer {
                 child: None,
                 port,
