@@ -227,6 +227,7 @@ impl State {
         StoredSnapshot {
             commit_no: self.commit_no,
             head_seq: self.model.head_seq,
+            stream_seq: self.stream_seq,
             bytes: crate::wire::json_bytes(self),
         }
     }

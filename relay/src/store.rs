@@ -39,6 +39,8 @@ pub struct StoredSnapshot {
     /// The last commit folded in.
     pub commit_no: u64,
     pub head_seq: u64,
+    /// The JetStream engine: the last stream message folded in (0 on sled).
+    pub stream_seq: u64,
     pub bytes: Vec<u8>,
 }
 
@@ -262,6 +264,7 @@ impl Store for SledStore {
         Ok(Some(StoredSnapshot {
             commit_no: from_be(&k),
             head_seq: head.model.head_seq,
+            stream_seq: 0,
             bytes: v.to_vec(),
         }))
     }
@@ -391,6 +394,7 @@ mod tests {
             snapshot: Some(StoredSnapshot {
                 commit_no: 2,
                 head_seq: 2,
+                stream_seq: 0,
                 bytes: br#"{"model":{"head_seq":2}}"#.to_vec(),
             }),
             ..Batch::default()

@@ -40,6 +40,11 @@ pub const AUDIT_MAX_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
 pub const SNAPSHOTS_KEPT: usize = 2;
 /// Header of every commit group: the seq its first event takes.
 pub const FIRST_SEQ_HEADER: &str = "Kfood-First-Seq";
+/// Object-store metadata of a snapshot: the stream sequence it reaches.
+const STREAM_SEQ_META: &str = "stream-seq";
+/// Object holding a copy of the first commit, for when retention has
+/// purged the message itself.
+const GENESIS_OBJECT: &str = "genesis";
 /// Header marking the cluster's first commit.
 pub const GENESIS_HEADER: &str = "Kfood-Genesis";
 /// Longest `--cluster` name.
@@ -334,7 +339,8 @@ impl Cluster {
                 .await
                 .map_err(|e| err(&names.relays, e))?,
         };
-        let genesis = agree_on_genesis(&js, &log, &names, secret, auto_ready, seed).await?;
+        let genesis =
+            agree_on_genesis(&js, &log, &snapshots, &names, secret, auto_ready, seed).await?;
         Ok(Cluster {
             max_payload: client.server_info().max_payload.max(64 * 1024),
             client,
@@ -422,13 +428,15 @@ impl Cluster {
         let snap = crate::store::StoredSnapshot {
             commit_no: 0,
             head_seq: name.0,
+            stream_seq: name.2,
             bytes,
         };
         State::from_snapshot(&snap).map(Some)
     }
 
-    /// Snapshot names in the object store, oldest first.
-    async fn snapshot_names(&self) -> Result<Vec<(u64, String)>, StoreError> {
+    /// Snapshots in the object store, oldest first: head seq, name and the
+    /// stream sequence they reach.
+    async fn snapshot_names(&self) -> Result<Vec<(u64, String, u64)>, StoreError> {
         let mut list = self
             .snapshots
             .list()
@@ -445,7 +453,12 @@ impl Cluster {
                 .strip_prefix("snap-")
                 .and_then(|n| n.parse::<u64>().ok())
             {
-                names.push((n, o.name));
+                let stream_seq = o
+                    .metadata
+                    .get(STREAM_SEQ_META)
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                names.push((n, o.name, stream_seq));
             }
         }
         names.sort();
@@ -453,16 +466,21 @@ impl Cluster {
     }
 
     /// Writes a snapshot and drops all but the [`SNAPSHOTS_KEPT`] newest.
-    pub async fn put_snapshot(&self, head_seq: u64, bytes: Vec<u8>) -> Result<(), StoreError> {
-        let name = format!("snap-{head_seq}");
-        let mut reader = bytes.as_slice();
+    pub async fn put_snapshot(&self, s: &crate::store::StoredSnapshot) -> Result<(), StoreError> {
+        let name = format!("snap-{}", s.head_seq);
+        let meta = object_store::ObjectMetadata {
+            name: name.clone(),
+            metadata: [(STREAM_SEQ_META.to_owned(), s.stream_seq.to_string())].into(),
+            ..Default::default()
+        };
+        let mut reader = s.bytes.as_slice();
         self.snapshots
-            .put(name.as_str(), &mut reader)
+            .put(meta, &mut reader)
             .await
             .map_err(|e| err(&name, e))?;
         let names = self.snapshot_names().await?;
         let drop = names.len().saturating_sub(SNAPSHOTS_KEPT);
-        for (_, old) in &names[..drop] {
+        for (_, old, _) in &names[..drop] {
             if let Err(e) = self.snapshots.delete(old).await {
                 tracing::warn!(snapshot = %old, cause = %e, "cannot delete an old snapshot");
             }
@@ -476,6 +494,7 @@ impl Cluster {
 async fn agree_on_genesis(
     js: &Context,
     log: &stream::Stream,
+    snapshots: &object_store::ObjectStore,
     names: &Names,
     secret: &kfood_protocol::jwt::Secret,
     auto_ready: bool,
@@ -500,16 +519,35 @@ async fn agree_on_genesis(
             .await
     };
     match tokio::time::timeout(PUBLISH_TIMEOUT * 5, made).await {
-        Ok(Ok(_)) => return Ok(ours),
+        Ok(Ok(_)) => {
+            keep_genesis(snapshots, &crate::wire::json_bytes(&ours)).await;
+            return Ok(ours);
+        }
         Ok(Err(e)) if e.kind() == jetstream::context::PublishErrorKind::WrongLastSequence => {}
         Ok(Err(e)) => return Err(err("first commit", e)),
         Err(_) => return Err(StoreError("jetstream: the first commit timed out".into())),
     }
-    let first = log
-        .get_raw_message(1)
-        .await
-        .map_err(|e| err("first commit", e))?;
-    let g: Genesis = serde_json::from_slice(&first.payload).map_err(|e| err("first commit", e))?;
+    let payload = match log.get_raw_message(1).await {
+        Ok(m) => {
+            if snapshots.info(GENESIS_OBJECT).await.is_err() {
+                keep_genesis(snapshots, &m.payload).await;
+            }
+            m.payload.to_vec()
+        }
+        // Purged by retention: the copy beside the snapshots.
+        Err(_) => {
+            let mut obj = snapshots
+                .get(GENESIS_OBJECT)
+                .await
+                .map_err(|e| err("first commit", e))?;
+            let mut bytes = Vec::new();
+            obj.read_to_end(&mut bytes)
+                .await
+                .map_err(|e| err("first commit", e))?;
+            bytes
+        }
+    };
+    let g: Genesis = serde_json::from_slice(&payload).map_err(|e| err("first commit", e))?;
     if g.secret_sha256 != secret_sha256 {
         return Err(StoreError(format!(
             "jetstream: cluster {} was started with another JWT secret; give every relay the same KFOOD_JWT_SECRET",
@@ -523,6 +561,37 @@ async fn agree_on_genesis(
         )));
     }
     Ok(g)
+}
+
+impl Cluster {
+    /// Log retention (`--log-retention`): drops the stream's messages below
+    /// the older kept snapshot — only when every event they hold lies below
+    /// `keep_from` — so a start always finds a snapshot and what follows it.
+    pub async fn purge_below(&self, keep_from: u64) -> Result<(), StoreError> {
+        let names = self.snapshot_names().await?;
+        if names.len() < SNAPSHOTS_KEPT {
+            return Ok(());
+        }
+        let (head_seq, _, stream_seq) = &names[names.len() - SNAPSHOTS_KEPT];
+        if *stream_seq < 2 || *head_seq >= keep_from {
+            return Ok(());
+        }
+        self.log
+            .purge()
+            .sequence(stream_seq + 1)
+            .await
+            .map_err(|e| err("retention", e))?;
+        tracing::debug!(below = stream_seq + 1, "purged the log");
+        Ok(())
+    }
+}
+
+/// Keeps a copy of the first commit in the object store.
+async fn keep_genesis(snapshots: &object_store::ObjectStore, bytes: &[u8]) {
+    let mut reader = bytes;
+    if let Err(e) = snapshots.put(GENESIS_OBJECT, &mut reader).await {
+        tracing::warn!(cause = %e, "cannot keep a copy of the first commit");
+    }
 }
 
 /// A message of the log as the core folds it.

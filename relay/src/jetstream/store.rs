@@ -26,7 +26,11 @@ const UPLOAD_QUEUE: usize = 8192;
 
 enum Upload {
     Activity(Vec<u8>),
-    Snapshot { head_seq: u64, bytes: Vec<u8> },
+    Snapshot(StoredSnapshot),
+    /// Retention: purge the stream below the older kept snapshot.
+    Purge {
+        keep_from: u64,
+    },
 }
 
 pub struct JsStore {
@@ -90,10 +94,13 @@ async fn upload(cluster: Arc<Cluster>, mut rx: mpsc::Receiver<Upload>) {
                     tracing::warn!(cause = %e, "activity not written");
                 }
             }
-            Upload::Snapshot { head_seq, bytes } => {
-                match cluster.put_snapshot(head_seq, bytes).await {
-                    Ok(()) => tracing::debug!(head_seq, "snapshot written"),
-                    Err(e) => tracing::warn!(cause = %e, "snapshot not written"),
+            Upload::Snapshot(s) => match cluster.put_snapshot(&s).await {
+                Ok(()) => tracing::debug!(head_seq = s.head_seq, "snapshot written"),
+                Err(e) => tracing::warn!(cause = %e, "snapshot not written"),
+            },
+            Upload::Purge { keep_from } => {
+                if let Err(e) = cluster.purge_below(keep_from).await {
+                    tracing::warn!(cause = %e, "log retention");
                 }
             }
         }
@@ -119,11 +126,7 @@ impl Store for JsStore {
         }
         if let Some(s) = &batch.snapshot {
             *lock(&self.snapshot) = Some(s.clone());
-            let up = Upload::Snapshot {
-                head_seq: s.head_seq,
-                bytes: s.bytes.clone(),
-            };
-            if self.uploads.try_send(up).is_err() {
+            if self.uploads.try_send(Upload::Snapshot(s.clone())).is_err() {
                 tracing::warn!("snapshot skipped: the object store is behind");
             }
         }
@@ -163,6 +166,9 @@ impl Store for JsStore {
         let mut ev = write(&self.events);
         let kept = ev.split_off(&below);
         *ev = kept;
+        if self.uploads.try_send(Upload::Purge { keep_from }).is_err() {
+            tracing::warn!("log retention skipped: the object store is behind");
+        }
         Ok(ev.keys().next().copied().unwrap_or(below))
     }
 
