@@ -155,30 +155,24 @@ impl TestRelay {
             opts,
             shutdown.clone(),
         ));
-        let r = TestRelay {
+        let mut task = task;
+        let health = format!("http://{addr}/healthz");
+        tokio::select! {
+            () = wait_ok(&health) => {}
+            ended = &mut task => panic!("the relay stopped while starting: {ended:?}"),
+        }
+        TestRelay {
             addr,
             dir: PathBuf::new(),
             _tmp: None,
             shutdown,
             task,
-        };
-        r.wait_healthy().await;
-        r
+        }
     }
 
     /// Waits until `/healthz` answers 200.
     pub async fn wait_healthy(&self) {
-        let url = self.http_url("/healthz");
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        while tokio::time::Instant::now() < deadline {
-            if let Ok(r) = reqwest::get(&url).await {
-                if r.status().is_success() {
-                    return;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("relay at {} did not become healthy", self.addr);
+        wait_ok(&self.http_url("/healthz")).await;
     }
 
     pub fn ws_url(&self) -> String {
@@ -205,6 +199,20 @@ impl TestRelay {
         );
         self._tmp
     }
+}
+
+/// Waits (up to a minute) until `url` answers 200.
+async fn wait_ok(url: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while tokio::time::Instant::now() < deadline {
+        if let Ok(r) = reqwest::get(url).await {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{url} did not answer 200");
 }
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;

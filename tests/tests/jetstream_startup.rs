@@ -2,7 +2,9 @@
 //! relay needs before it serves. A first relay replays a stream of 100,000
 //! commits and leaves a snapshot; the next one loads that snapshot and
 //! replays only what follows. Both times are printed (`--nocapture`); the
-//! test asserts that the second relay serves the whole log.
+//! test asserts that the second relay serves the whole log. Retention purges
+//! the stream only below the older kept snapshot, and a relay still starts
+//! on what is left.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -117,4 +119,90 @@ async fn a_long_log_starts_from_a_snapshot() {
     let boss = second.connect("boss", Role::Admin).await;
     assert_eq!(boss.head_seq(), COMMITS, "serves the whole log");
     second.stop().await;
+}
+
+/// With a small `--log-retention` the stream is purged below the older kept snapshot, and a relay started afterwards serves the whole state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_purges_only_below_a_kept_snapshot() {
+    if !nats::available() {
+        return;
+    }
+    let server = NatsServer::start().await;
+    let limits = Limits {
+        log_retention: 100,
+        rate_per_sec: 10_000,
+        rate_burst: 10_000,
+        ..Limits::default()
+    };
+    let settings = Settings {
+        urls: server.url(),
+        cluster: "retention".into(),
+        replicas: None,
+    };
+    let seed = Some((kfood_relay::demo::menu(), Vec::new()));
+    let cluster = Arc::new(
+        Cluster::open(&settings, &secret(), false, seed)
+            .await
+            .expect("open"),
+    );
+    let relay = TestRelay::start_on_cluster(cluster.clone(), limits.clone()).await;
+    let mut boss = relay.connect("boss", Role::Admin).await;
+    let mut head = 0;
+    // Each round writes events and waits for a tick (every 5 s) to trim.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        for i in 0..60 {
+            let text = format!("note {i}");
+            boss.ok(
+                "announce",
+                serde_json::json!({"audience": "all", "kind": "announcement", "text": text}),
+            )
+            .await;
+        }
+        head = head.max(
+            boss.settle()
+                .await
+                .iter()
+                .filter_map(|m| m["seq"].as_u64())
+                .max()
+                .unwrap_or(head),
+        );
+        let first = cluster
+            .log
+            .get_info()
+            .await
+            .expect("info")
+            .state
+            .first_sequence;
+        if first > 2 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the stream was never purged"
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    relay.stop().await;
+    let reopened = open_named(&server.url(), "retention").await;
+    jetstream::load(&reopened)
+        .await
+        .expect("the state after a purge");
+    let again = TestRelay::start_on_cluster(reopened, limits).await;
+    let boss = again.connect("boss", Role::Admin).await;
+    assert_eq!(boss.head_seq(), head, "the whole state after a purge");
+    again.stop().await;
+}
+
+async fn open_named(url: &str, cluster: &str) -> Arc<Cluster> {
+    let settings = Settings {
+        urls: url.to_owned(),
+        cluster: cluster.into(),
+        replicas: None,
+    };
+    Arc::new(
+        Cluster::open(&settings, &secret(), false, None)
+            .await
+            .expect("open"),
+    )
 }

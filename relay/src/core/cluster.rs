@@ -102,6 +102,8 @@ struct Loop {
     follow: mpsc::Receiver<Incoming>,
     writer: mpsc::Sender<Outcome>,
     confirmed: State,
+    /// Commands decided after the current group, in arrival order.
+    carry: std::collections::VecDeque<Command>,
 }
 
 /// How a catch-up ended.
@@ -126,8 +128,18 @@ impl Core {
             follow,
             writer,
             confirmed: self.state.clone(),
+            carry: std::collections::VecDeque::new(),
         };
         loop {
+            if !lp.carry.is_empty() {
+                let cmds: Vec<Command> = lp.carry.drain(..).collect();
+                let stop = cmds.iter().any(|c| matches!(c, Command::Shutdown));
+                self.group(&mut lp, cmds).await;
+                if stop && lp.carry.is_empty() {
+                    break;
+                }
+                continue;
+            }
             tokio::select! {
                 biased;
                 m = lp.follow.recv() => {
@@ -147,7 +159,7 @@ impl Core {
                     }
                     let stop = cmds.iter().any(|c| matches!(c, Command::Shutdown));
                     self.group(&mut lp, cmds).await;
-                    if stop {
+                    if stop && lp.carry.is_empty() {
                         break;
                     }
                 }
@@ -329,11 +341,12 @@ impl Core {
 
     /// Decides every command on the working state, within the server's
     /// largest message: commands past it wait for the next group.
-    fn decide(&mut self, lp: &Loop, cmds: Vec<Command>) -> Vec<Outcome> {
+    fn decide(&mut self, lp: &mut Loop, cmds: Vec<Command>) -> Vec<Outcome> {
         let budget = lp.cluster.max_payload / 2;
         let mut size = 0;
         let mut outs = Vec::with_capacity(cmds.len());
-        for c in cmds {
+        let mut rest = cmds.into_iter().peekable();
+        while let Some(c) = rest.next() {
             let mut o = self.handle(c);
             // A snapshot is taken once the whole group is in the stream.
             if o.snapshot.take().is_some() {
@@ -345,8 +358,14 @@ impl Core {
                 .map(|c| 256 + c.events.len() * 1024)
                 .sum::<usize>();
             outs.push(o);
-            if size > budget {
-                tracing::debug!("group cut at the server's message size");
+            if size > budget && rest.peek().is_some() {
+                // The rest waits for the next message (group commit within
+                // the server's largest message).
+                let rest: Vec<Command> = rest.collect();
+                for c in rest.into_iter().rev() {
+                    lp.carry.push_front(c);
+                }
+                break;
             }
         }
         outs
