@@ -21,6 +21,7 @@ pub async fn run(
 ) {
     let first = state.borrow_and_update().clone();
     let _ = tx.send(AppEvent::Conn(first)).await;
+    let mut relay = client.watch_relay();
     let mut events_open = true;
     loop {
         tokio::select! {
@@ -42,6 +43,12 @@ pub async fn run(
                 }
                 let c = state.borrow_and_update().clone();
                 if tx.send(AppEvent::Conn(c)).await.is_err() {
+                    break;
+                }
+            }
+            Ok(()) = relay.changed() => {
+                let ws = relay.borrow_and_update().ws.clone();
+                if tx.send(AppEvent::Relay(ws)).await.is_err() {
                     break;
                 }
             }

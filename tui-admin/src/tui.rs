@@ -30,8 +30,7 @@ const EVENTS_PER_FRAME: usize = 512;
 /// The connection manager's configuration: the relay that answered the
 /// sign-in, the admin role, `--ca-cert`, and the local cache with `--cache-ttl`.
 pub fn client_config(args: &CommonArgs, login: &SignIn) -> ClientConfig {
-    let mut config =
-        ClientConfig::for_relay(login.relay.clone(), login.credentials.clone(), login.role);
+    let mut config = login.client_config();
     config.ca_cert = args.ca_cert.clone();
     config.cache_dir = default_cache_dir();
     config.cache_ttl = args.cache_ttl;
@@ -181,6 +180,7 @@ mod tests {
             .unwrap();
         let login = SignIn {
             relay: RelayUrls::parse("ws://h:1").unwrap(),
+            other_relays: Vec::new(),
             credentials: Credentials::Token("t".into()),
             token: "t".into(),
             user: None,

@@ -113,6 +113,8 @@ pub enum Mode {
 #[derive(Debug, Clone)]
 pub enum AppEvent {
     Conn(ConnState),
+    /// The relay in use changed (one of `--relay`'s list): its WebSocket URL.
+    Relay(String),
     /// What the local cache held at start: drawn until the relay speaks.
     Cached(Box<CachedState>),
     /// An event or a welcome from the relay (not a reply to a request).

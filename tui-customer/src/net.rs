@@ -30,6 +30,7 @@ pub async fn run(
 ) {
     let mut events_open = true;
     let mut state_open = true;
+    let mut relay = handle.watch_relay();
     loop {
         tokio::select! {
             cmd = cmds.recv() => match cmd {
@@ -65,6 +66,12 @@ pub async fn run(
                 }
                 None => events_open = false,
             },
+            Ok(()) = relay.changed() => {
+                let ws = relay.borrow_and_update().ws.clone();
+                if out.send(AppEvent::Relay(ws)).await.is_err() {
+                    break;
+                }
+            }
             changed = state.changed(), if state_open => match changed {
                 Ok(()) => {
                     let conn = state.borrow_and_update().clone();

@@ -24,6 +24,7 @@ impl App {
             AppEvent::Net(env) => self.on_envelope(env),
             AppEvent::Cached(model) => self.model = *model,
             AppEvent::Conn(c) => self.on_conn(c),
+            AppEvent::Relay(ws) => self.relay = ws,
             AppEvent::Welcome(u) => self.user = Some(u),
             AppEvent::Reply { id, result } => self.on_reply(id, result),
         }

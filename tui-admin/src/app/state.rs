@@ -111,6 +111,8 @@ pub enum AppEvent {
     /// replay or snapshot brings it up to date.
     Cached(Box<Model>),
     Conn(ConnState),
+    /// The relay in use changed (one of `--relay`'s list): its WebSocket URL.
+    Relay(String),
     /// Who the relay says we are.
     Welcome(UserRef),
     /// The relay's answer to the request with this id.

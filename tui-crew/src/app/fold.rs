@@ -33,6 +33,7 @@ impl App {
     pub fn handle(&mut self, ev: AppEvent) {
         match ev {
             AppEvent::Net(env) => self.on_envelope(env),
+            AppEvent::Relay(ws) => self.settings.relay = ws,
             AppEvent::Conn(c) => {
                 if c == ConnState::AuthExpired {
                     self.fatal = Some(

@@ -176,6 +176,8 @@ pub enum AppEvent {
     /// A message from the relay: events, `snapshot`, `authenticated`.
     Net(Envelope),
     Conn(ConnState),
+    /// The relay in use changed (one of `--relay`'s list): its WebSocket URL.
+    Relay(String),
     /// The answer to the request `id` of [`NetCmd::Request`]: the ack's data.
     Reply {
         id: String,

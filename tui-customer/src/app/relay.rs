@@ -32,6 +32,7 @@ struct Before {
 impl App {
     pub fn on_event(&mut self, event: AppEvent) {
         match event {
+            AppEvent::Relay(ws) => self.relay = ws,
             AppEvent::Conn(c) => {
                 if !c.is_connected() {
                     self.synced = self.synced && matches!(c, ConnState::Connecting);
