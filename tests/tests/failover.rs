@@ -1,0 +1,175 @@
+//! A client given several relays (`--relay a,b`, DESIGN §15 Clients) against
+//! real relays on loopback: it moves to the next relay when its relay goes,
+//! starts on the second when the first is down, and falls back to polling
+//! on the first relay that answers. Each relay here has its own store (so
+//! its own `log_id`): a move starts from a full snapshot, as after a relay
+//! whose data was replaced.
+
+use std::time::Duration;
+
+use kfood_protocol::client::{
+    Backoff, Client, ClientConfig, ClientEvent, ClientHandle, ConnState, Credentials, RelayUrls,
+};
+use kfood_protocol::Role;
+use kfood_tests::{cash_order, free_port, token, TestRelay, WAIT};
+use tokio::sync::{mpsc, watch};
+
+/// A client of `relays` (comma-separated) with short waits between attempts.
+fn config(relays: &str, id: &str, role: Role) -> ClientConfig {
+    let mut c = ClientConfig::new(relays, Credentials::Token(token(id, role)), role).unwrap();
+    c.backoff = Backoff {
+        base: Duration::from_millis(10),
+        cap: Duration::from_millis(100),
+    };
+    c.connect_timeout = Duration::from_secs(5);
+    c.poll_wait_secs = 1;
+    c
+}
+
+struct Program {
+    client: ClientHandle,
+    events: mpsc::Receiver<ClientEvent>,
+    state: watch::Receiver<ConnState>,
+}
+
+impl Program {
+    fn start(cfg: ClientConfig) -> Program {
+        let (client, events, state) = Client::connect(cfg).unwrap();
+        Program {
+            client,
+            events,
+            state,
+        }
+    }
+
+    /// Waits until the client is in a state `want` accepts on the relay `ws`.
+    async fn wait_on(&mut self, ws: &str, want: impl Fn(&ConnState) -> bool) {
+        let mut relay = self.client.watch_relay();
+        let reached = tokio::time::timeout(WAIT, async {
+            loop {
+                if want(&self.state.borrow_and_update()) && relay.borrow_and_update().ws == ws {
+                    return;
+                }
+                tokio::select! {
+                    _ = self.state.changed() => {}
+                    _ = relay.changed() => {}
+                }
+            }
+        })
+        .await;
+        assert!(
+            reached.is_ok(),
+            "still {:?} on {} (wanted {ws})",
+            *self.state.borrow(),
+            self.client.relay()
+        );
+    }
+
+    /// Events until `stop` accepts one (included).
+    async fn until(&mut self, stop: impl Fn(&ClientEvent) -> bool) -> Vec<ClientEvent> {
+        let mut seen = Vec::new();
+        loop {
+            let ev = tokio::time::timeout(WAIT, self.events.recv())
+                .await
+                .expect("an event in time")
+                .expect("client running");
+            let done = stop(&ev);
+            seen.push(ev);
+            if done {
+                return seen;
+            }
+        }
+    }
+}
+
+fn created(ev: &ClientEvent, id: u64) -> bool {
+    matches!(ev, ClientEvent::Event(env)
+        if env.kind == "order_created" && env.data["order"]["id"].as_u64() == Some(id))
+}
+
+/// Places a cash order through `c`; its id.
+async fn place(c: &ClientHandle) -> u64 {
+    let ack = c
+        .request("order_place", cash_order(&[("bibimbap", 1)]))
+        .await
+        .expect("order acked");
+    ack.data["order"]["id"].as_u64().expect("order id")
+}
+
+/// A client listing A,B moves to B when A stops, and keeps working there: its
+/// orders are acked by B, B's crew sees them, and the client names B.
+#[tokio::test]
+async fn a_client_moves_to_the_next_relay_when_its_relay_stops() {
+    let a = TestRelay::start().await;
+    let b = TestRelay::start().await;
+    let list = format!("{},{}", a.ws_url(), b.ws_url());
+    let mut kim = Program::start(config(&list, "kim", Role::Customer));
+    kim.wait_on(&a.ws_url(), ConnState::is_live).await;
+    kim.until(|e| matches!(e, ClientEvent::Synced { .. })).await;
+    let on_a = place(&kim.client).await;
+    kim.until(|e| created(e, on_a)).await;
+
+    a.stop().await;
+    kim.wait_on(&b.ws_url(), ConnState::is_live).await;
+    // B serves another log: the client starts again from B's snapshot.
+    let moved = kim
+        .until(|e| matches!(e, ClientEvent::Synced { .. }))
+        .await;
+    assert!(
+        moved.iter().any(|e| matches!(e, ClientEvent::Snapshot(_))),
+        "another log_id means a full snapshot: {moved:?}"
+    );
+    assert_ne!(kim.client.log_id(), None);
+
+    let mut crew_b = b.connect("cook", Role::Crew).await;
+    let on_b = place(&kim.client).await;
+    kim.until(|e| created(e, on_b)).await;
+    let seen = crew_b.next_of("order_created").await;
+    assert_eq!(seen["data"]["order"]["id"].as_u64(), Some(on_b));
+    assert_eq!(kim.client.relay().ws, b.ws_url());
+    kim.client.close().await;
+    b.stop().await;
+}
+
+/// With the first relay of the list down at start, the client goes live on
+/// the second and works there.
+#[tokio::test]
+async fn the_first_relay_down_at_start() {
+    let b = TestRelay::start().await;
+    let dead = format!("ws://127.0.0.1:{}", free_port());
+    let list = format!("{dead},{}", b.ws_url());
+    let mut kim = Program::start(config(&list, "kim", Role::Customer));
+    kim.wait_on(&b.ws_url(), ConnState::is_live).await;
+    let id = place(&kim.client).await;
+    kim.until(|e| created(e, id)).await;
+    kim.client.close().await;
+    b.stop().await;
+}
+
+/// When no socket opens anywhere, polling goes on at the first relay whose
+/// HTTP answers, and requests work there.
+#[tokio::test]
+async fn polling_goes_on_at_the_first_relay_that_answers() {
+    let b = TestRelay::start().await;
+    // A: nothing at all; B: no socket, but its HTTP API answers.
+    let nowhere = |port: u16| format!("127.0.0.1:{port}");
+    let a_urls = RelayUrls {
+        ws: format!("ws://{}/ws", nowhere(free_port())),
+        http: format!("http://{}", nowhere(free_port())),
+    };
+    let b_urls = RelayUrls {
+        ws: format!("ws://{}/ws", nowhere(free_port())),
+        http: format!("http://{}", b.addr),
+    };
+    let mut cfg = config(&b.ws_url(), "kim", Role::Customer);
+    cfg.relay = a_urls;
+    cfg.other_relays = vec![b_urls.clone()];
+    let mut kim = Program::start(cfg);
+    kim.wait_on(&b_urls.ws, |s| *s == ConnState::Polling).await;
+    kim.until(|e| matches!(e, ClientEvent::Synced { .. })).await;
+    let id = place(&kim.client).await;
+    kim.until(|e| created(e, id)).await;
+    assert_eq!(kim.client.state(), ConnState::Polling);
+    kim.client.close().await;
+    b.stop().await;
+}
