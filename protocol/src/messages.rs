@@ -417,6 +417,28 @@ pub struct MetricsSample {
     pub store_bytes: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<MetricsSample>>,
+    /// The relay that sent this sample (fresh at every start, DESIGN §15).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub relay_id: String,
+    /// The relays of the restaurant seen alive within the last 15 s, this
+    /// one included (DESIGN §15).
+    #[serde(default)]
+    pub relays: Vec<RelayPresence>,
+}
+
+/// One relay as it says it is alive (DESIGN §15): written every 5 s, and
+/// listed in `metrics.relays` while seen within the last 15 s.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelayPresence {
+    pub relay_id: String,
+    /// Where clients reach it (`ws://host:port`).
+    pub url: String,
+    /// Its open authenticated sockets, every role.
+    pub connections: u64,
+    /// The last seq it published.
+    pub head_seq: u64,
+    /// When it said so (RFC 3339, UTC).
+    pub at: String,
 }
 
 /// A row of `user_list`.

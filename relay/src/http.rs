@@ -507,16 +507,24 @@ async fn menu(shared: Arc<Shared>) -> Result<impl Reply, Rejection> {
     ))
 }
 
+/// `GET /healthz` (DESIGN §15): `{status, engine, relay_id, head_seq,
+/// reason?}`, plus the `log_id` and uptime; 503 with the reason when the
+/// relay cannot take changes (with sled: after a write to the store failed).
 fn health(shared: Arc<Shared>) -> warp::reply::WithStatus<warp::reply::Json> {
     let failed = shared
         .store_failed
         .load(std::sync::atomic::Ordering::SeqCst);
-    let body = json!({
-        "status": if failed { "store_error" } else { "ok" },
+    let mut body = json!({
+        "status": if failed { "unavailable" } else { "ok" },
+        "engine": shared.engine,
+        "relay_id": shared.relay_id,
         "head_seq": shared.head(),
         "log_id": shared.log_id,
         "uptime_s": shared.started.elapsed().as_secs(),
     });
+    if failed {
+        body["reason"] = json!("a write to the store failed: see the relay's log");
+    }
     let status = if failed {
         StatusCode::SERVICE_UNAVAILABLE
     } else {

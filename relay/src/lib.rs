@@ -17,6 +17,7 @@ pub mod limits;
 pub mod log;
 pub mod metrics;
 pub mod payment;
+pub mod presence;
 pub mod server;
 pub mod shared;
 pub mod store;
@@ -95,6 +96,9 @@ pub async fn run(
     let (core_tx, core_rx) = mpsc::channel(CORE_QUEUE);
     let (writer_tx, writer_rx) = mpsc::channel(WRITER_QUEUE);
     let (published_tx, published_rx) = watch::channel(core.head_seq());
+    let relay_id = presence::new_relay_id();
+    let scheme = if opts.tls.is_some() { "wss" } else { "ws" };
+    let url = format!("{scheme}://{}", listener.local_addr()?);
     let shared = Arc::new(shared::Shared {
         login_limiter: limits::LoginLimiter::new(opts.limits.login_per_min),
         snapshot_lock: tokio::sync::Mutex::new(()),
@@ -107,11 +111,15 @@ pub async fn run(
         published: published_rx,
         first_seq,
         log_id: core.log_id.clone(),
+        relay_id,
+        url,
+        engine: "sled",
+        presence: presence::Presence::default(),
         started: Instant::now(),
         store_failed: AtomicBool::new(false),
         shutdown: shutdown.clone(),
     });
-    tracing::info!(addr = %listener.local_addr()?, head_seq = core.head_seq(), log_id = %core.log_id, "relay listening");
+    tracing::info!(addr = %listener.local_addr()?, head_seq = core.head_seq(), log_id = %core.log_id, relay_id = %shared.relay_id, "relay listening");
     let core_task = tokio::spawn(core.run(core_rx, writer_tx));
     let writer_task = tokio::spawn(writer::run(
         shared.clone(),
@@ -120,6 +128,7 @@ pub async fn run(
         core_tx.clone(),
     ));
     let metrics_task = tokio::spawn(metrics::run(shared.clone()));
+    let presence_task = tokio::spawn(presence::run(shared.clone()));
     let ticker = tokio::spawn(tick(shared.clone()));
 
     let tracker = TaskTracker::new();
@@ -134,6 +143,7 @@ pub async fn run(
     }
     ticker.abort();
     metrics_task.abort();
+    presence_task.abort();
     let _ = core_tx.send(Command::Shutdown).await;
     drop(core_tx);
     let _ = core_task.await;

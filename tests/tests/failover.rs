@@ -3,7 +3,8 @@
 //! starts on the second when the first is down, and falls back to polling
 //! on the first relay that answers. Each relay here has its own store (so
 //! its own `log_id`): a move starts from a full snapshot, as after a relay
-//! whose data was replaced.
+//! whose data was replaced. And each relay says who it is: a `relay_id`
+//! fresh at every start, in `/healthz`, `/metrics` and `metrics`.
 
 use std::time::Duration;
 
@@ -11,7 +12,8 @@ use kfood_protocol::client::{
     Backoff, Client, ClientConfig, ClientEvent, ClientHandle, ConnState, Credentials, RelayUrls,
 };
 use kfood_protocol::Role;
-use kfood_tests::{cash_order, free_port, token, TestRelay, WAIT};
+use kfood_relay::config::Limits;
+use kfood_tests::{cash_order, free_port, http_get, token, TestRelay, WAIT};
 use tokio::sync::{mpsc, watch};
 
 /// A client of `relays` (comma-separated) with short waits between attempts.
@@ -112,9 +114,7 @@ async fn a_client_moves_to_the_next_relay_when_its_relay_stops() {
     a.stop().await;
     kim.wait_on(&b.ws_url(), ConnState::is_live).await;
     // B serves another log: the client starts again from B's snapshot.
-    let moved = kim
-        .until(|e| matches!(e, ClientEvent::Synced { .. }))
-        .await;
+    let moved = kim.until(|e| matches!(e, ClientEvent::Synced { .. })).await;
     assert!(
         moved.iter().any(|e| matches!(e, ClientEvent::Snapshot(_))),
         "another log_id means a full snapshot: {moved:?}"
@@ -172,4 +172,68 @@ async fn polling_goes_on_at_the_first_relay_that_answers() {
     assert_eq!(kim.client.state(), ConnState::Polling);
     kim.client.close().await;
     b.stop().await;
+}
+
+/// `/healthz` is `{status, engine, relay_id, head_seq}`; two relays, and two
+/// starts of one relay, never share a `relay_id`; `/metrics` names it.
+#[tokio::test]
+async fn every_start_of_a_relay_has_its_own_relay_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = TestRelay::start_in(dir.path(), Limits::default()).await;
+    let b = TestRelay::start().await;
+    let ha = http_get(&a.http_url("/healthz"), None).await;
+    assert_eq!(ha.status, 200, "{}", ha.text);
+    assert_eq!(ha.body["status"], "ok");
+    assert_eq!(ha.body["engine"], "sled");
+    assert!(ha.body["head_seq"].is_u64());
+    assert!(ha.body.get("reason").is_none(), "no reason when healthy");
+    let id_a = ha.body["relay_id"].as_str().unwrap().to_owned();
+    assert!(!id_a.is_empty() && id_a.chars().all(|c| c.is_ascii_hexdigit()));
+    let id_b = http_get(&b.http_url("/healthz"), None).await.body["relay_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(id_a, id_b);
+
+    let prom = http_get(&a.http_url("/metrics"), None).await.text;
+    let info = format!("kfood_relay_info{{relay_id=\"{id_a}\"}} 1");
+    assert!(prom.lines().any(|l| l == info), "{info} missing");
+
+    a.stop().await;
+    let again = TestRelay::start_in(dir.path(), Limits::default()).await;
+    let id_again = http_get(&again.http_url("/healthz"), None).await.body["relay_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(id_again, id_a, "fresh at every start");
+    again.stop().await;
+    b.stop().await;
+}
+
+/// An admin's `metrics` names the relay it comes from and lists the relays
+/// alive: with sled, the relay itself, with its address and sockets.
+#[tokio::test]
+async fn metrics_list_the_relays_alive() {
+    let relay = TestRelay::start().await;
+    let id = http_get(&relay.http_url("/healthz"), None).await.body["relay_id"].clone();
+    let mut admin = relay.connect("boss", Role::Admin).await;
+    let sample = loop {
+        let m = admin.next_of("metrics").await;
+        if m["data"]["relays"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty())
+        {
+            break m;
+        }
+    };
+    assert_eq!(sample["data"]["relay_id"], id);
+    let relays = sample["data"]["relays"].as_array().unwrap();
+    assert_eq!(relays.len(), 1, "{relays:?}");
+    let me = &relays[0];
+    assert_eq!(me["relay_id"], id);
+    assert_eq!(me["url"], format!("ws://{}", relay.addr));
+    assert!(me["head_seq"].is_u64());
+    assert!(me["at"].as_str().is_some_and(|t| t.ends_with('Z')));
+    assert!(me["connections"].is_u64());
+    relay.stop().await;
 }

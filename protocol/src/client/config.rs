@@ -337,8 +337,12 @@ mod tests {
     /// A configuration takes a list: the first relay is tried first, the rest follow in order.
     #[test]
     fn configurations_take_lists() {
-        let c = ClientConfig::new("ws://a:1, ws://b:2,ws://c:3", Credentials::Token("t".into()), Role::Crew)
-            .unwrap();
+        let c = ClientConfig::new(
+            "ws://a:1, ws://b:2,ws://c:3",
+            Credentials::Token("t".into()),
+            Role::Crew,
+        )
+        .unwrap();
         assert_eq!(c.relay.ws, "ws://a:1/ws");
         let others: Vec<&str> = c.other_relays.iter().map(|u| u.ws.as_str()).collect();
         assert_eq!(others, ["ws://b:2/ws", "ws://c:3/ws"]);

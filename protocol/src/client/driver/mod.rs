@@ -20,9 +20,9 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::{sleep_until, Instant, MissedTickBehavior};
 
 use super::cache::CacheSlot;
+use super::config::RelayUrls;
 use super::config::{ClientConfig, Credentials};
 use super::error::ClientError;
-use super::config::RelayUrls;
 use super::outbox::{refusal, Outbox, Request};
 use super::relays::RelayRing;
 use super::seq::SeqTracker;
