@@ -27,6 +27,33 @@ fn dashboard() {
     snap("dashboard_120x40", &app, 120, 40);
 }
 
+/// The dashboard with the relays alive listed under the figures: with the
+/// embedded store the relay itself; with several, each with its address,
+/// sockets and head, the one this program talks to marked.
+#[test]
+fn dashboard_relays() {
+    let relay = |id: &str, url: &str, conns: u64, head: u64| {
+        serde_json::json!({"relay_id": id, "url": url, "connections": conns,
+            "head_seq": head, "at": "2027-01-15T18:30:00.000Z"})
+    };
+    let with = |relays: Vec<serde_json::Value>| {
+        let mut app = busy_app();
+        let mut m = metrics(961, 5.0, 36);
+        m["relay_id"] = serde_json::json!("a1b2c3d4");
+        m["relays"] = serde_json::json!(relays);
+        app.handle(env("metrics", m));
+        app
+    };
+    let one = with(vec![relay("a1b2c3d4", "ws://127.0.0.1:8080", 5, 812)]);
+    snap("dashboard_one_relay_80x24", &one, 80, 24);
+    let three = with(vec![
+        relay("0f9e8d7c", "ws://10.0.0.6:8080", 41, 812),
+        relay("a1b2c3d4", "ws://10.0.0.5:8080", 5, 812),
+        relay("c3d4e5f6", "wss://relay-3.kfood.example", 38, 811),
+    ]);
+    snap("dashboard_three_relays_80x24", &three, 80, 24);
+}
+
 /// Every order, its lateness and payment, newest first.
 #[test]
 fn orders() {

@@ -6,6 +6,7 @@ mod dashboard;
 mod detail;
 mod lists;
 mod overlay;
+mod relays;
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
