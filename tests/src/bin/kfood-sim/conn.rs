@@ -44,13 +44,24 @@ pub struct SimConn {
 }
 
 impl SimConn {
-    /// Connects and waits until the client is live.
+    /// Connects to the relays of `--relay` and waits until the client is live.
     pub async fn connect(
         target: &Target,
         token: String,
         role: Role,
     ) -> anyhow::Result<(SimConn, mpsc::Receiver<Envelope>)> {
-        let mut config = ClientConfig::new(&target.relay, Credentials::Token(token), role)?;
+        Self::connect_via(target, &target.relay, token, role).await
+    }
+
+    /// Connects to `relays` (one address or a comma-separated list, tried in
+    /// that order) and waits until the client is live.
+    pub async fn connect_via(
+        target: &Target,
+        relays: &str,
+        token: String,
+        role: Role,
+    ) -> anyhow::Result<(SimConn, mpsc::Receiver<Envelope>)> {
+        let mut config = ClientConfig::new(relays, Credentials::Token(token), role)?;
         config.ca_cert = target.ca_cert.clone();
         let (handle, mut events, mut state) = Client::connect(config)?;
         let reached: Option<ConnState> = match tokio::time::timeout(
@@ -104,6 +115,11 @@ impl SimConn {
             Ok(Err(_)) => Err("disconnected".into()),
             Err(_) => Err("timeout".into()),
         }
+    }
+
+    /// The relay this user is on now (its WebSocket URL).
+    pub fn relay(&self) -> String {
+        self.handle.relay().ws
     }
 
     pub fn reconnects(&self) -> u64 {

@@ -111,17 +111,18 @@ async fn connect_all(
     shared: &Arc<Shared>,
 ) -> Vec<Connected> {
     let mut tokens = Vec::with_capacity(users.len());
-    for (id, role) in users {
+    for (k, (id, role)) in users.into_iter().enumerate() {
         let t = minter.token(&id, &id, role);
-        tokens.push((id, role, t));
+        // Round robin over the relays of `--relay`.
+        tokens.push((id, role, t, target.relay_list_for(k)));
     }
     stream::iter(tokens)
-        .map(|(id, role, tok)| {
+        .map(|(id, role, tok, relays)| {
             let target = target.clone();
             let shared = shared.clone();
             async move {
                 let conn = match tok {
-                    Ok(t) => match SimConn::connect(&target, t, role).await {
+                    Ok(t) => match SimConn::connect_via(&target, &relays, t, role).await {
                         Ok(c) => {
                             shared.connected.fetch_add(1, Ordering::Relaxed);
                             Some(c)
@@ -166,7 +167,10 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
     users.extend((0..args.admins).map(|i| (format!("sim-{run_id}-admin-{i}"), Role::Admin)));
     users.extend((0..args.customers).map(|i| (format!("sim-{run_id}-cust-{i}"), Role::Customer)));
     let total = users.len();
-    eprintln!("connecting {total} sockets to {} ...", args.target.relay);
+    eprintln!(
+        "connecting {total} sockets to {} ...",
+        args.target.relays().join(" and ")
+    );
     let t0 = Instant::now();
     let conns = connect_all(
         &args.target,
@@ -182,6 +186,11 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
         t0.elapsed().as_secs_f64()
     );
 
+    let per_relay_start = per_relay(
+        conns
+            .iter()
+            .filter_map(|(_, _, c)| c.as_ref().map(|c| &c.0)),
+    );
     let start_sample = args.relay_pid.and_then(procstat::sample);
     let peak_rss = Arc::new(AtomicU64::new(start_sample.map_or(0, |s| s.rss_kib)));
     let deadline = Instant::now() + Duration::from_secs(args.duration);
@@ -216,6 +225,15 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
         }
     }
     let reconnects = roles.all.iter().map(SimConn::reconnects).sum();
+    let per_relay_end = per_relay(roles.all.iter());
+    let clients_per_relay = per_relay_start
+        .keys()
+        .chain(per_relay_end.keys())
+        .map(|r| {
+            let at = |m: &BTreeMap<String, u64>| m.get(r).copied().unwrap_or(0);
+            (r.clone(), (at(&per_relay_start), at(&per_relay_end)))
+        })
+        .collect();
     let acked = shared.acked.load(Ordering::Relaxed);
     let report = Report {
         customers: args.customers,
@@ -231,6 +249,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
         announcement_to_last: ann.summary(),
         errors: lock(&shared.errors).clone(),
         reconnects,
+        clients_per_relay,
         relay_rss_kib_start: start_sample.map(|s| s.rss_kib),
         relay_rss_kib_end: end_sample.map(|s| s.rss_kib),
         relay_rss_kib_peak: end_sample.map(|s| peak_rss.load(Ordering::Relaxed).max(s.rss_kib)),
@@ -248,6 +267,15 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
         c.close().await;
     }
     Ok(())
+}
+
+/// Users by the relay they are on.
+fn per_relay<'a>(conns: impl Iterator<Item = &'a SimConn>) -> BTreeMap<String, u64> {
+    let mut m = BTreeMap::new();
+    for c in conns {
+        *m.entry(c.relay()).or_default() += 1;
+    }
+    m
 }
 
 /// Starts each connected user's bot: customers note what reaches them, crew

@@ -60,6 +60,8 @@ pub struct Report {
     pub announcement_to_last: Summary,
     pub errors: BTreeMap<String, u64>,
     pub reconnects: u64,
+    /// Users per relay (its WebSocket URL): once connected, and at the end.
+    pub clients_per_relay: BTreeMap<String, (u64, u64)>,
     pub relay_rss_kib_start: Option<u64>,
     pub relay_rss_kib_end: Option<u64>,
     pub relay_rss_kib_peak: Option<u64>,
@@ -92,6 +94,7 @@ impl Report {
             "orders placed {}   acked {}   acked/s {:.1}   reconnects {}\n\n",
             self.orders_placed, self.orders_acked, self.acked_per_sec, self.reconnects
         ));
+        t.push_str(&self.relays_table());
         t.push_str(&format!(
             "{:<34} {:>8} {:>9} {:>9} {:>9} {:>9}\n",
             "latency (ms)", "count", "p50", "p95", "p99", "max"
@@ -131,9 +134,36 @@ impl Report {
     }
 }
 
+impl Report {
+    /// `clients per relay (connected -> at the end)`, one line per relay.
+    fn relays_table(&self) -> String {
+        let mut t = String::from("clients per relay (connected -> at the end):\n");
+        for (relay, (start, end)) in &self.clients_per_relay {
+            t.push_str(&format!("  {relay:<40} {start:>6} -> {end}\n"));
+        }
+        t.push('\n');
+        t
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The report says how many users each relay had, when connected and at the end.
+    #[test]
+    fn clients_per_relay_in_the_table() {
+        let mut r = Report::default();
+        r.clients_per_relay.insert("ws://a:1/ws".into(), (60, 0));
+        r.clients_per_relay.insert("ws://b:2/ws".into(), (60, 120));
+        let t = r.table();
+        assert!(
+            t.contains("clients per relay (connected -> at the end):"),
+            "{t}"
+        );
+        assert!(t.contains("ws://a:1/ws") && t.contains("60 -> 0"), "{t}");
+        assert!(t.contains("60 -> 120"), "{t}");
+    }
 
     #[test]
     fn percentiles() {
