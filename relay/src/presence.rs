@@ -69,7 +69,7 @@ pub fn own(shared: &Shared) -> RelayPresence {
     RelayPresence {
         relay_id: shared.relay_id.clone(),
         url: shared.url.clone(),
-        connections: (customer + crew + admin) as u64,
+        connections: customer + crew + admin,
         head_seq: shared.head(),
         at: kfood_protocol::time::now(),
     }

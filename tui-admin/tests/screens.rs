@@ -54,6 +54,20 @@ fn dashboard_relays() {
     snap("dashboard_three_relays_80x24", &three, 80, 24);
 }
 
+/// When the client moves to another relay of `--relay`, the status bar names the new one.
+#[test]
+fn status_bar_names_the_relay_in_use() {
+    let mut app = busy_app();
+    app.handle(kfood_admin::app::AppEvent::Relay(
+        "ws://10.0.0.6:8080/ws".into(),
+    ));
+    let t = draw(&app, 80, 24);
+    let bottom: String = (0..80)
+        .map(|x| t.backend().buffer()[(x, 23)].symbol().to_owned())
+        .collect();
+    assert!(bottom.contains("relay 10.0.0.6:8080"), "{bottom}");
+}
+
 /// Every order, its lateness and payment, newest first.
 #[test]
 fn orders() {
