@@ -22,6 +22,8 @@ pub async fn run(
     let first = state.borrow_and_update().clone();
     let _ = tx.send(AppEvent::Conn(first)).await;
     let mut relay = client.watch_relay();
+    // The relay that answered the sign-in is named at once, then every move.
+    relay.mark_changed();
     let mut events_open = true;
     loop {
         tokio::select! {

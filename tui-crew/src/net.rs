@@ -91,6 +91,8 @@ pub async fn run(
     };
     let replies = tokio_util::task::TaskTracker::new();
     let mut relay = client.watch_relay();
+    // The relay that answered the sign-in is named at once, then every move.
+    relay.mark_changed();
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => break,

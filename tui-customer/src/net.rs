@@ -31,6 +31,8 @@ pub async fn run(
     let mut events_open = true;
     let mut state_open = true;
     let mut relay = handle.watch_relay();
+    // The relay that answered the sign-in is named at once, then every move.
+    relay.mark_changed();
     loop {
         tokio::select! {
             cmd = cmds.recv() => match cmd {
