@@ -13,7 +13,7 @@ use kfood_protocol::client::{
 };
 use kfood_protocol::Role;
 use kfood_relay::config::Limits;
-use kfood_tests::{cash_order, free_port, http_get, token, TestRelay, WAIT};
+use kfood_tests::{cash_order, free_port, http_get, token, RelayProcess, TestRelay, WAIT};
 use tokio::sync::{mpsc, watch};
 
 /// A client of `relays` (comma-separated) with short waits between attempts.
@@ -126,6 +126,37 @@ async fn a_client_moves_to_the_next_relay_when_its_relay_stops() {
     kim.until(|e| created(e, on_b)).await;
     let seen = crew_b.next_of("order_created").await;
     assert_eq!(seen["data"]["order"]["id"].as_u64(), Some(on_b));
+    assert_eq!(kim.client.relay().ws, b.ws_url());
+    kim.client.close().await;
+    b.stop().await;
+}
+
+/// `kill -9` of the relay in use (no goodbye on the socket): the client
+/// moves to the next relay, and an order placed during the outage is
+/// queued, sent there and acked.
+#[tokio::test]
+async fn a_client_moves_on_when_its_relay_is_killed() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = RelayProcess::spawn(dir.path(), &[]).await;
+    let b = TestRelay::start().await;
+    let list = format!("{},{}", a.ws_url(), b.ws_url());
+    let mut kim = Program::start(config(&list, "kim", Role::Customer));
+    kim.wait_on(&a.ws_url(), ConnState::is_live).await;
+    let on_a = place(&kim.client).await;
+    kim.until(|e| created(e, on_a)).await;
+
+    a.kill9();
+    let during = kim
+        .client
+        .submit("order_place", cash_order(&[("bibimbap", 2)]))
+        .unwrap();
+    kim.wait_on(&b.ws_url(), ConnState::is_live).await;
+    let ack = tokio::time::timeout(WAIT, during)
+        .await
+        .expect("acked in time")
+        .expect("acked by the next relay");
+    let id = ack.data["order"]["id"].as_u64().expect("order id");
+    kim.until(|e| created(e, id)).await;
     assert_eq!(kim.client.relay().ws, b.ws_url());
     kim.client.close().await;
     b.stop().await;
