@@ -39,6 +39,7 @@ fn item(id: &str, name: &str, category: &str, price: i64, prep: u32, available: 
         available,
         prep_minutes: prep,
         station: "kitchen".into(),
+        options: Vec::new(),
     }
 }
 
