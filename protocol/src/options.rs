@@ -257,5 +257,20 @@ pub fn line_label(name: &str, options: &[LineOption]) -> String {
     }
 }
 
+/// A malformed option (a wrong type deep inside `item.options` or
+/// `items[i].options`) is reported at the options themselves, the one field
+/// §14 names for every option fault: `item.options[0].min` → `item.options`.
+pub fn options_field(mut e: ProtocolError) -> ProtocolError {
+    if let Some(f) = e.field.as_deref() {
+        if let Some(at) = f.find(".options") {
+            let end = at + ".options".len();
+            if f.len() > end && f[end..].starts_with('[') {
+                e.field = Some(f[..end].to_owned());
+            }
+        }
+    }
+    e
+}
+
 #[cfg(test)]
 mod tests;

@@ -286,3 +286,30 @@ fn count_messages() {
         "Sides: choose 1 to 3"
     );
 }
+
+/// A wrong type inside the options names the options field itself.
+#[test]
+fn malformed_options_name_the_options_field() {
+    use crate::{Envelope, Request};
+    let env = Envelope::new(
+        "menu_update",
+        serde_json::json!({"op": "upsert", "item": {"id": "x", "options": [{"id": "g",
+            "name": "G", "min": -1, "max": 1, "choices": []}]}}),
+    );
+    let e = Request::from_envelope(&env).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("item.options"));
+    let env = Envelope::new(
+        "order_quote",
+        serde_json::json!({"items": [{"item_id": "x", "qty": 1, "options": [{"group": 3}]}],
+            "fulfillment": {"kind": "pickup"}}),
+    );
+    let e = Request::from_envelope(&env).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("items[0].options"));
+    let env = Envelope::new(
+        "order_quote",
+        serde_json::json!({"items": [{"item_id": "x", "qty": 1, "options": "hot"}],
+            "fulfillment": {"kind": "pickup"}}),
+    );
+    let e = Request::from_envelope(&env).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("items[0].options"));
+}
