@@ -235,6 +235,11 @@ pub const LABEL_SEPARATOR: &str = " · ";
 /// how the dish is made, priced ones what is added to it. Empty without
 /// choices.
 pub fn options_label(options: &[LineOption]) -> String {
+    options_label_with(options, LABEL_SEPARATOR)
+}
+
+/// [`options_label`] with another separator (" - " on an ASCII terminal).
+pub fn options_label_with(options: &[LineOption], separator: &str) -> String {
     let parts: Vec<String> = options
         .iter()
         .map(|o| {
@@ -245,15 +250,23 @@ pub fn options_label(options: &[LineOption]) -> String {
             }
         })
         .collect();
-    parts.join(LABEL_SEPARATOR)
+    parts.join(separator)
 }
 
 /// A line's name with its choices: "Bibimbap · hot · +egg".
 pub fn line_label(name: &str, options: &[LineOption]) -> String {
+    line_label_with(name, options, LABEL_SEPARATOR)
+}
+
+/// [`line_label`] with another separator.
+pub fn line_label_with(name: &str, options: &[LineOption], separator: &str) -> String {
     if options.is_empty() {
         name.to_owned()
     } else {
-        format!("{name}{LABEL_SEPARATOR}{}", options_label(options))
+        format!(
+            "{name}{separator}{}",
+            options_label_with(options, separator)
+        )
     }
 }
 

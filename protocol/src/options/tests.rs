@@ -268,6 +268,10 @@ fn labels_are_compact() {
     assert_eq!(line_label("Bibimbap", &opts), "Bibimbap · hot · +egg");
     assert_eq!(line_label("Bibimbap", &[]), "Bibimbap");
     assert_eq!(options_label(&[]), "");
+    assert_eq!(
+        line_label_with("Bibimbap", &opts, " - "),
+        "Bibimbap - hot - +egg"
+    );
 }
 
 /// Group requirements read plainly for the picker.
