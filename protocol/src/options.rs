@@ -186,30 +186,37 @@ pub fn choose_options(
             )));
         }
     }
-    let mut out = Vec::with_capacity(chosen.len());
     for g in &item.options {
-        let taken: Vec<&OptionChoice> = g
+        let n = g
             .choices
             .iter()
-            .filter(|c| {
-                seen.contains(&ChosenOption {
-                    group: g.id.clone(),
-                    choice: c.id.clone(),
-                })
-            })
-            .collect();
-        let n = taken.len() as u32;
+            .filter(|c| chosen.iter().any(|o| o.group == g.id && o.choice == c.id))
+            .count() as u32;
         if n < g.min || n > g.max {
             return Err(bad(count_message(g)));
         }
-        out.extend(taken.into_iter().map(|c| LineOption {
-            group: g.id.clone(),
-            choice: c.id.clone(),
-            name: c.name.clone(),
-            price_cents: c.price_cents,
-        }));
     }
-    Ok(out)
+    Ok(in_menu_order(item, chosen))
+}
+
+/// The chosen options the item knows, as a stored line keeps them, in menu
+/// order; unknown ids are left out. The picker prices a choice in progress
+/// with it (and [`unit_price`]) before [`choose_options`] checks it whole.
+pub fn in_menu_order(item: &MenuItem, chosen: &[ChosenOption]) -> Vec<LineOption> {
+    let mut out = Vec::with_capacity(chosen.len());
+    for g in &item.options {
+        for c in &g.choices {
+            if chosen.iter().any(|o| o.group == g.id && o.choice == c.id) {
+                out.push(LineOption {
+                    group: g.id.clone(),
+                    choice: c.id.clone(),
+                    name: c.name.clone(),
+                    price_cents: c.price_cents,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// What a group asks for, as a customer reads it.

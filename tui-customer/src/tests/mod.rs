@@ -4,6 +4,7 @@
 
 mod checkout;
 mod menu;
+mod options;
 mod orders;
 mod progress;
 mod screens;
