@@ -1,9 +1,11 @@
 //! Menu item options end to end (DESIGN §14): every rule a line's chosen
 //! options are checked by, their pricing (quote == place), the names stored
-//! on the line in menu order, the check order, and the upsert's validation
-//! of option groups.
+//! on the line in menu order, the check order, the upsert's validation of
+//! option groups; and, with the real programs in pseudo-terminals, a
+//! customer's choices reaching the kitchen's ticket.
 
 use kfood_protocol::Role;
+use kfood_tests::pty::{Program, Term, SCREEN_WAIT};
 use kfood_tests::*;
 use serde_json::{json, Value};
 
@@ -293,5 +295,101 @@ async fn upsert_validates_and_replaces_option_groups() {
         )
         .await;
     assert_eq!(ack["item"]["options"], json!([]));
+    relay.stop().await;
+}
+
+/// Quits with `q` and checks the program exits cleanly.
+async fn quit(mut t: Term) {
+    t.send_keys(&["q"]);
+    let status = t.wait_exit(SCREEN_WAIT).await;
+    assert!(status.success(), "{status:?}");
+}
+
+/// On the customer's screen: Bibimbap, "hot" and an extra egg in the
+/// picker (the line price follows), paid by card at the quoted total; the
+/// relay charged exactly that, and the crew's ticket shows both choices.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customers_choices_reach_the_crew_ticket() {
+    let relay = TestRelay::start().await;
+    let url = relay.ws_url();
+    let homes: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let customer = Program::new(program_bin("kfood-customer"))
+        .args([
+            "--relay",
+            &url,
+            "--token",
+            &token("e2e-ann", Role::Customer),
+        ])
+        .home(homes[0].path())
+        .log(&homes[0].path().join("kfood-customer.log"))
+        .spawn();
+    let expo = Program::new(program_bin("kfood-crew"))
+        .args([
+            "--relay",
+            &url,
+            "--token",
+            &token("expo-1", Role::Crew),
+            "--no-bell",
+        ])
+        .home(homes[1].path())
+        .log(&homes[1].path().join("kfood-crew.log"))
+        .spawn();
+    expo.wait_for(&["LIVE", "EXPO"], SCREEN_WAIT).await;
+    customer
+        .wait_for(&["Rice & Noodles", "Bibimbap", "live"], SCREEN_WAIT)
+        .await;
+
+    // The picker opens on the first spice level; hot, then the egg.
+    customer.send_keys(&["Enter"]);
+    customer
+        .wait_for(
+            &["Add Bibimbap", "Spice level", "Extras", "Enter: add $13.50"],
+            SCREEN_WAIT,
+        )
+        .await;
+    customer.send_keys(&["Down", "Down", "Space", "Down", "Space"]);
+    customer
+        .wait_for(&["(•) hot", "[x] egg", "Enter: add $15.00"], SCREEN_WAIT)
+        .await;
+    customer.send_keys(&["Enter"]);
+    customer
+        .wait_for(&["Added 1 x Bibimbap · hot · +egg"], SCREEN_WAIT)
+        .await;
+    customer.send_keys(&["2"]);
+    customer
+        .wait_for(&["Bibimbap · hot · +egg", "$15.00"], SCREEN_WAIT)
+        .await;
+
+    // The relay's quote is the total the card is charged.
+    customer.send_keys(&["c"]);
+    customer
+        .wait_for(&["Checkout", "$15.00  priced by the relay"], SCREEN_WAIT)
+        .await;
+    customer.send_keys(&[
+        "Tab",
+        "Tab",
+        "Tab",
+        "Tab",
+        "4242424242424242",
+        "Tab",
+        "1230",
+        "Tab",
+        "123",
+    ]);
+    customer.wait_for(&["Enter: pay $15.00"], SCREEN_WAIT).await;
+    customer.send_keys(&["Enter"]);
+    customer.wait_for(&["K-0001 placed"], SCREEN_WAIT).await;
+
+    let admin = relay.connect("boss", Role::Admin).await;
+    let order = &admin.snapshot.as_ref().unwrap()["data"]["orders"][0];
+    assert_eq!(order["total_cents"], 1500, "{order}");
+    assert_eq!(order["payment"]["amount_cents"], 1500, "{order}");
+    assert_eq!(order["payment"]["status"], "paid", "{order}");
+
+    expo.wait_for(&["K-0001", "1x Bibimbap", "hot · +egg"], SCREEN_WAIT)
+        .await;
+    for t in [expo, customer] {
+        quit(t).await;
+    }
     relay.stop().await;
 }
