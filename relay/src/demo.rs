@@ -213,34 +213,19 @@ const SPICED: &[&str] = &[
     "tteokbokki",
 ];
 
-/// Priced extras per item: id, choice id, its name and price in cents. Any
-/// number of them may be added; none is required.
-const EXTRAS: &[(&str, &[(&str, &str, i64)])] = &[
-    (
-        "bibimbap",
-        &[
-            ("egg", "egg", 150),
-            ("rice", "rice", 100),
-            ("tofu", "tofu", 200),
-        ],
-    ),
-    (
-        "dolsot-bibimbap",
-        &[("egg", "egg", 150), ("rice", "rice", 100)],
-    ),
-    (
-        "bulgogi",
-        &[("rice", "rice", 100), ("kimchi", "kimchi", 150)],
-    ),
-    ("galbi", &[("rice", "rice", 100)]),
-    (
-        "dakgalbi",
-        &[("cheese", "cheese", 250), ("noodles", "noodles", 200)],
-    ),
-    (
-        "tteokbokki",
-        &[("cheese", "cheese", 200), ("egg", "egg", 150)],
-    ),
+/// A priced extra: its id (also its name, as tickets print it) and price in
+/// cents.
+type Extra = (&'static str, i64);
+
+/// Priced extras per item. Any number of them may be added; none is
+/// required.
+const EXTRAS: &[(&str, &[Extra])] = &[
+    ("bibimbap", &[("egg", 150), ("rice", 100), ("tofu", 200)]),
+    ("dolsot-bibimbap", &[("egg", 150), ("rice", 100)]),
+    ("bulgogi", &[("rice", 100), ("kimchi", 150)]),
+    ("galbi", &[("rice", 100)]),
+    ("dakgalbi", &[("cheese", 250), ("noodles", 200)]),
+    ("tteokbokki", &[("cheese", 200), ("egg", 150)]),
 ];
 
 /// The demo's option groups of item `id`: a spice level and/or extras.
@@ -270,9 +255,9 @@ fn options_for(id: &str) -> Vec<OptionGroup> {
             max: extras.len() as u32,
             choices: extras
                 .iter()
-                .map(|&(cid, name, price_cents)| OptionChoice {
-                    id: cid.into(),
-                    name: name.into(),
+                .map(|&(id, price_cents)| OptionChoice {
+                    id: id.into(),
+                    name: id.into(),
                     price_cents,
                 })
                 .collect(),
