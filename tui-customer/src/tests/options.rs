@@ -67,11 +67,15 @@ fn picked(app: &App) -> Vec<(String, String)> {
     }
 }
 
-/// Enter on an item with options opens the picker on its first choice; a
-/// required group must be answered before the line can be added.
+/// Enter on an item with options opens the picker on its first choice (the
+/// menu says so); a required group must be answered before the line can be
+/// added.
 #[test]
 fn required_groups_are_enforced() {
-    let mut app = picker();
+    let mut app = app_with(vec![]);
+    with_options(&mut app);
+    assert!(draw(&app, View::default(), 80, 24).contains("Enter: choose options and add"));
+    act(&mut app, &[Action::Add]);
     assert_eq!(focus(&app), AddFocus::Choice(0));
     act(&mut app, &[Action::Submit]);
     assert!(app.cart.is_empty());

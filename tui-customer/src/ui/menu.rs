@@ -81,14 +81,15 @@ pub(super) fn render_menu(app: &App, view: &View, frame: &mut Frame, area: Rect)
     }
 
     let mut lines = Vec::new();
+    let mut keys = "Enter: add  +: add one  Left/Right: category  /: search";
     if let Some(item) = app.selected_item() {
         lines.push(item_summary(item, view));
         lines.push(Line::from(clean_line(&item.description)));
+        if !item.options.is_empty() {
+            keys = "Enter: choose options and add  +: add one  /: search";
+        }
     }
-    lines.push(Line::styled(
-        "Enter: add  +: add one  Left/Right: category  /: search",
-        view.dim(),
-    ));
+    lines.push(Line::styled(keys, view.dim()));
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: true })
