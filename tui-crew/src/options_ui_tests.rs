@@ -12,9 +12,14 @@ use crate::app::*;
 use crate::testutil::*;
 use crate::ui::render;
 
-fn draw(app: &App) -> String {
+fn terminal(app: &App) -> Terminal<TestBackend> {
     let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
     t.draw(|f| render(app, f)).unwrap();
+    t
+}
+
+fn draw(app: &App) -> String {
+    let t = terminal(app);
     let buf = t.backend().buffer();
     let mut out = String::new();
     for y in 0..buf.area.height {
@@ -69,6 +74,7 @@ fn orders() -> Vec<Order> {
 #[test]
 fn expo_lines_show_choices() {
     let app = app_with(&orders());
+    insta::assert_snapshot!("expo_with_options_80x24", terminal(&app).backend());
     let s = draw(&app);
     has(
         &s,
@@ -87,6 +93,7 @@ fn station_lines_show_choices() {
     let mut app = app_with(&[]);
     app.settings.stations = vec!["wok".into()];
     app.handle(snapshot(&orders()));
+    insta::assert_snapshot!("station_with_options_80x24", terminal(&app).backend());
     let s = draw(&app);
     has(&s, &["1x Bibimbap", "hot · +egg"]);
 }
