@@ -234,3 +234,19 @@ fn a_long_picker_scrolls_to_the_focus() {
     assert!(s.contains("▶ [ ] beta 8"), "{s}");
     assert!(!s.contains("alpha 0"), "{s}");
 }
+
+/// A placed order's lines show the choices the relay stored, under the line.
+#[test]
+fn placed_orders_show_their_choices() {
+    let mut o = order(1, OrderStatus::Pending);
+    o.lines[0].options = serde_json::from_value(json!([
+        {"group": "spice", "choice": "hot", "name": "hot", "price_cents": 0},
+        {"group": "extras", "choice": "egg", "name": "egg", "price_cents": 150}
+    ]))
+    .unwrap();
+    let mut app = app_with(vec![o]);
+    act(&mut app, &[Action::Go(Screen::Orders)]);
+    let s = draw(&app, View::default(), 80, 24);
+    assert!(s.contains("2 × Bibimbap"), "{s}");
+    assert!(s.contains("    hot · +egg"), "{s}");
+}
