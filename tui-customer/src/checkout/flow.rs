@@ -43,9 +43,17 @@ pub enum Submit {
 }
 
 impl Checkout {
-    /// The order's shape as far as price goes: lines, promo, fulfillment.
+    /// The order's shape as far as price goes: lines (with their chosen
+    /// options, which change the price), promo, fulfillment.
     pub fn quote_key(&self, cart: &[CartLine]) -> String {
-        let items: Vec<_> = cart.iter().map(|l| (&l.item_id, l.qty)).collect();
+        let items: Vec<_> = cart
+            .iter()
+            .map(|l| {
+                let mut opts: Vec<_> = l.options.iter().map(|o| (&o.group, &o.choice)).collect();
+                opts.sort();
+                (&l.item_id, l.qty, opts)
+            })
+            .collect();
         format!("{items:?}|{}|{}", self.promo.trim(), self.delivery)
     }
 
@@ -72,6 +80,7 @@ impl Checkout {
                     item_id: l.item_id.clone(),
                     qty: l.qty,
                     notes: text(&l.notes),
+                    options: l.options.clone(),
                 })
                 .collect(),
             instructions: text(&self.instructions),

@@ -268,3 +268,28 @@ fn price_changed_asks_for_a_new_quote() {
     assert!(!f.placing);
     assert!(f.notice.as_deref().unwrap().contains("Prices changed"));
 }
+
+/// Other choices on a line make another shape (their prices differ); the
+/// same choices in another order do not.
+#[test]
+fn options_are_part_of_the_quoted_shape() {
+    use kfood_protocol::options::ChosenOption;
+    let pick = |pairs: &[(&str, &str)]| -> Vec<CartLine> {
+        let opts = pairs
+            .iter()
+            .map(|(g, c)| ChosenOption {
+                group: (*g).into(),
+                choice: (*c).into(),
+            })
+            .collect();
+        vec![CartLine::new("bibimbap", 2, "").with_options(opts)]
+    };
+    let f = form();
+    let hot_egg = f.quote_key(&pick(&[("spice", "hot"), ("extras", "egg")]));
+    assert_eq!(
+        hot_egg,
+        f.quote_key(&pick(&[("extras", "egg"), ("spice", "hot")]))
+    );
+    assert_ne!(hot_egg, f.quote_key(&pick(&[("spice", "hot")])));
+    assert_ne!(hot_egg, f.quote_key(&cart()));
+}
