@@ -14,6 +14,7 @@
 
 mod accounts;
 mod alerts;
+mod capacity;
 mod catalog;
 mod orders;
 mod stats;
@@ -603,6 +604,7 @@ impl Core {
             Request::Announce(r) => catalog::announce(st, caller, r, now, &mut d),
             Request::PromoUpsert(r) => catalog::promo_upsert(st, caller, r, &mut d),
             Request::AlertAck(r) => alerts::ack(st, caller, r, &mut d),
+            Request::CapacitySet(r) => capacity::capacity_set(st, caller, r, now, &mut d),
             Request::SessionRevoke(r) => accounts::revoke(caller, r, now, &mut d),
             Request::UserCreate(r) => {
                 accounts::user_create(st, caller, r, password_hash, now, &mut d)

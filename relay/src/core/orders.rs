@@ -214,6 +214,8 @@ pub fn place(
         payment,
         prep_minutes: priced.prep,
         eta: None,
+        scheduled_for: None,
+        ready_at: None,
         created_at: at.clone(),
         updated_at: at.clone(),
         history: vec![HistoryEntry {
