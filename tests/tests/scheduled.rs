@@ -112,6 +112,10 @@ async fn a_scheduled_order_fires_on_time() {
         .ok("order_quote", without_payment(&scheduled_order(at)))
         .await;
     assert_eq!(ms(&quote["ready_at"]), at);
+    // A delivery is ready its ride before the time it is wanted at the door.
+    let mut door = without_payment(&scheduled_order(at + RIDE));
+    door["fulfillment"] = json!({"kind": "delivery", "address": "1 Main St"});
+    assert_eq!(ms(&ann.ok("order_quote", door).await["ready_at"]), at);
     let placed = ann.ok("order_place", scheduled_order(at)).await["order"].clone();
     assert_eq!(placed["status"], "scheduled");
     assert_eq!(placed["payment"]["status"], "paid");
