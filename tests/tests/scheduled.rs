@@ -100,10 +100,12 @@ async fn scheduled_refusals() {
 
 /// A scheduled order is paid and starts `scheduled` with its times; at its
 /// fire time (`ready_at` − prep) the relay moves it to `pending` with an
-/// `order_update` signed by the relay, never before that time.
+/// `order_update` signed by the relay, never before that time, and also
+/// while ordering is paused.
 #[tokio::test]
 async fn a_scheduled_order_fires_on_time() {
     let relay = TestRelay::start().await;
+    let mut boss = relay.connect("boss", Role::Admin).await;
     let mut kim = relay.connect("kim", Role::Crew).await;
     let mut ann = relay.connect("ann", Role::Customer).await;
     // The fire time a few seconds ahead.
@@ -125,6 +127,8 @@ async fn a_scheduled_order_fires_on_time() {
     assert_eq!(placed["history"][0]["status"], "scheduled");
     let created = kim.next_of("order_created").await;
     assert_eq!(created["data"]["status"], "scheduled");
+    // A pause stops new orders, not the ones already placed.
+    boss.ok("capacity_set", json!({"paused": true})).await;
     let fired = kim.next_of("order_update").await;
     assert_eq!(fired["data"]["status"], "pending");
     assert_eq!(fired["sender"], json!({"id": "relay", "type": "system"}));
