@@ -143,6 +143,9 @@ impl std::fmt::Display for ConnState {
 }
 
 /// What the program receives, in order.
+// `Cached` is the large one and comes at most once per start: boxing it
+// would only add an allocation to every program's match.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClientEvent {
     /// The cache as it was at start, before anything from the relay (first
