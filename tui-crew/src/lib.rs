@@ -23,6 +23,8 @@ mod app_tests;
 #[cfg(test)]
 mod kitchen_tests;
 #[cfg(test)]
+mod later_tests;
+#[cfg(test)]
 mod kitchen_ui_tests;
 #[cfg(test)]
 mod testutil;

@@ -254,6 +254,8 @@ impl App {
                 "line mark"
             }
             ReqKind::Note => "note",
+            ReqKind::Fire => "fire now",
+            ReqKind::Pause => "pause",
         };
         let code = self
             .ticket(order_id)
