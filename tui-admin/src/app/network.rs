@@ -268,6 +268,9 @@ impl App {
                                     ("percent_off", "discount"),
                                     ("amount_off_cents", "discount"),
                                     ("expires_at", "expires"),
+                                    ("orders_per_slot", "slot"),
+                                    ("extra_minutes", "extra"),
+                                    ("paused_until", "until"),
                                 ],
                             );
                         }

@@ -136,6 +136,8 @@ pub enum FormKind {
     EditPromo(String),
     NewUser,
     CancelOrder(u64),
+    /// The capacity panel (DESIGN §14).
+    Capacity,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,6 +207,8 @@ pub enum Action {
     CancelOrder,
     Revoke,
     Refresh,
+    /// Open the capacity panel.
+    Capacity,
     Input(Edit),
     NextField,
     PrevField,
