@@ -69,13 +69,14 @@ fn capacity_panel_pauses_and_limits() {
         result: Ok(json!({"ref": reqs[0].0})),
     });
     assert!(matches!(app.overlay, Overlay::None), "closed once the relay took it");
+    assert_eq!(app.flash.as_ref().map(|f| f.text.as_str()), Some("capacity saved"));
     capacity_update(
         &mut app,
         json!({"paused": true, "paused_until": at(-30), "orders_per_slot": 4, "extra_minutes": 10,
                "at": at(0), "by": {"id": "admin", "name": "Demo Admin", "type": "admin"}}),
     );
     let screen = text(&draw(&app, 80, 24));
-    assert!(screen.contains("ORDERING PAUSED"), "{screen}");
+    assert!(screen.contains("live 3ms │ PAUSED │"), "{screen}");
     // Opened again, it shows the pause and the minutes it has left.
     app.update(Action::Capacity);
     let screen = text(&draw(&app, 80, 24));

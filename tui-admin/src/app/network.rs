@@ -14,7 +14,7 @@ use kfood_protocol::{Envelope, Order};
 use serde_json::Value;
 
 use super::{
-    audience_label, clean, App, AppEvent, ConfirmKind, Overlay, Pending, RequestError, Screen,
+    audience_label, clean, App, AppEvent, ConfirmKind, FormKind, Overlay, Pending, RequestError, Screen,
     ACTIVITY_PAGE, PAYMENT_FAILURES_KEEP,
 };
 
@@ -241,7 +241,10 @@ impl App {
         };
         match result {
             Ok(v) => {
+                let capacity =
+                    matches!(&self.overlay, Overlay::Form(f) if open && f.kind == FormKind::Capacity);
                 let done = match confirm {
+                    None if capacity => "capacity saved".into(),
                     Some(ConfirmKind::Revoke(user)) => {
                         self.refresh_users(true);
                         format!("sessions of {} revoked", clean(&user))

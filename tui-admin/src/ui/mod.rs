@@ -177,7 +177,7 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
         line.spans.insert(1, sep);
         line.spans.insert(
             2,
-            Span::styled("ORDERING PAUSED", th.bad().add_modifier(Modifier::BOLD)),
+            Span::styled("PAUSED", th.bad().add_modifier(Modifier::BOLD)),
         );
     }
     let style = if app.look.color {

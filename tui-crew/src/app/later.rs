@@ -52,7 +52,13 @@ impl App {
             Action::Last => self.mode = to(last),
             Action::Submit | Action::Bump | Action::MarkLine => {
                 match self.later_list().get(cursor) {
-                    Some(&id) => self.fire_now(id),
+                    Some(&id) => {
+                        self.fire_now(id);
+                        // The last one fired: back to the board, where it now is.
+                        if self.later_list().is_empty() {
+                            self.mode = Mode::Board;
+                        }
+                    }
                     None => self.say("no scheduled orders".into()),
                 }
             }

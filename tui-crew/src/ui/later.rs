@@ -101,7 +101,7 @@ pub fn render_later(app: &App, th: &Theme, frame: &mut Frame, rect: Rect, cursor
 
 /// `p`: are you sure? Pausing stops new online orders; scheduled ones still fire.
 pub fn render_confirm_pause(app: &App, th: &Theme, frame: &mut Frame, area: Rect) {
-    let rect = popup(area, 60, 6);
+    let rect = popup(area, 60, 5);
     let (title, lines) = if app.paused() {
         (
             " Resume online ordering? ",

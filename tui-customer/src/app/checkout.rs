@@ -3,7 +3,7 @@
 //! asks for go out, and a placed order clears the cart and opens Orders.
 
 use kfood_protocol::messages::OrderEvent;
-use kfood_protocol::{Event, Order, ProtocolError, Request};
+use kfood_protocol::{Event, Order, OrderStatus, ProtocolError, Request};
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -161,10 +161,14 @@ impl App {
                 if matches!(self.overlay, Overlay::Checkout(_)) {
                     self.overlay = Overlay::None;
                 }
-                let text = format!(
-                    "Order {} placed: {}. Follow it here.",
-                    order.code, order.status
-                );
+                let text = if order.status == OrderStatus::Scheduled {
+                    format!("Order {} placed for later. Follow it here.", order.code)
+                } else {
+                    format!(
+                        "Order {} placed: {}. Follow it here.",
+                        order.code, order.status
+                    )
+                };
                 self.selected_order = Some(order.id);
                 // The relay's order_created follows; the order shows at once.
                 self.model.apply(&Event::OrderCreated(OrderEvent {
