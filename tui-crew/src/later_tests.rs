@@ -121,3 +121,28 @@ fn pause_asks_then_shows_paused() {
     capacity(&mut app, 13, false);
     assert!(!screen(&app).contains("PAUSED"));
 }
+
+/// The bell rings when a scheduled order fires into PENDING, not when it is placed.
+#[test]
+fn bell_rings_when_an_order_fires() {
+    let mut app = kitchen_with_later();
+    let before = app.bells_due;
+    let mut o = scheduled(4, T0 + 40 * MIN, &[("Japchae", 1, "")]);
+    let mut env = Envelope::new(
+        "order_created",
+        json!({"order_id": 4, "status": "scheduled", "order": o}),
+    );
+    env.seq = Some(20);
+    app.handle(AppEvent::Net(env));
+    assert_eq!(app.bells_due, before, "placed for later: no bell");
+    o.status = Pending;
+    o.updated_at = format_ms(T0 + 6 * MIN);
+    let mut env = Envelope::new(
+        "order_update",
+        json!({"order_id": 4, "status": "pending", "order": o}),
+    );
+    env.seq = Some(21);
+    app.handle(AppEvent::Net(env));
+    assert_eq!(app.bells_due, before + 1, "fired: the bell");
+    assert!(app.board()[0].contains(&4));
+}
