@@ -44,7 +44,10 @@ fn capacity_panel_pauses_and_limits() {
     app.update(Action::Capacity);
     assert!(matches!(app.overlay, Overlay::Form(_)));
     let screen = text(&draw(&app, 80, 24));
-    assert!(screen.contains("Now: taking orders · no slot limit · +0 min"), "{screen}");
+    assert!(
+        screen.contains("Now: taking orders · no slot limit · +0 min"),
+        "{screen}"
+    );
     // Paused: yes; for 30m; 4 per slot; 10 extra minutes.
     app.update(Action::Input(Edit::Right));
     app.update(Action::NextField);
@@ -68,8 +71,14 @@ fn capacity_panel_pauses_and_limits() {
         id: reqs[0].0.clone(),
         result: Ok(json!({"ref": reqs[0].0})),
     });
-    assert!(matches!(app.overlay, Overlay::None), "closed once the relay took it");
-    assert_eq!(app.flash.as_ref().map(|f| f.text.as_str()), Some("capacity saved"));
+    assert!(
+        matches!(app.overlay, Overlay::None),
+        "closed once the relay took it"
+    );
+    assert_eq!(
+        app.flash.as_ref().map(|f| f.text.as_str()),
+        Some("capacity saved")
+    );
     capacity_update(
         &mut app,
         json!({"paused": true, "paused_until": at(-30), "orders_per_slot": 4, "extra_minutes": 10,
@@ -101,7 +110,11 @@ fn capacity_panel_checks_ranges() {
     let Overlay::Form(f) = &app.overlay else {
         panic!("the form stays open")
     };
-    assert!(f.error.as_deref().unwrap_or("").contains("0 to 1000"), "{:?}", f.error);
+    assert!(
+        f.error.as_deref().unwrap_or("").contains("0 to 1000"),
+        "{:?}",
+        f.error
+    );
 }
 
 /// The orders filter steps from open to scheduled, then pending.

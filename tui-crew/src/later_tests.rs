@@ -60,7 +60,11 @@ fn capacity(app: &mut App, seq: u64, paused: bool) {
 #[test]
 fn later_line_counts_scheduled_orders() {
     let app = kitchen_with_later();
-    assert_eq!(app.board()[0], vec![1], "only the pending order is in PENDING");
+    assert_eq!(
+        app.board()[0],
+        vec![1],
+        "only the pending order is in PENDING"
+    );
     assert_eq!(app.later_list(), vec![2, 3], "by fire time");
     let fire = T0 + 5 * MIN + 7 * MIN;
     assert_eq!(app.later_summary(), Some((2, Some(fire))));
@@ -86,7 +90,11 @@ fn later_list_fires_now() {
     assert_eq!(reqs[0].2, json!({"order_id": 3, "status": "pending"}));
     assert_eq!(app.later_list(), vec![2]);
     assert!(app.board()[0].contains(&3), "fired: in PENDING at once");
-    assert_eq!(app.mode, Mode::Later { cursor: 0 }, "the cursor follows the shorter list");
+    assert_eq!(
+        app.mode,
+        Mode::Later { cursor: 0 },
+        "the cursor follows the shorter list"
+    );
     app.update(Action::Back);
     assert_eq!(app.mode, Mode::Board);
 }
@@ -104,8 +112,14 @@ fn pause_asks_then_shows_paused() {
     app.update(Action::Pause);
     app.update(Action::Submit);
     let reqs = sent(&mut app);
-    assert_eq!((reqs[0].1, &reqs[0].2), ("capacity_set", &json!({"paused": true})));
-    assert!(!screen(&app).contains("PAUSED"), "not before the relay says so");
+    assert_eq!(
+        (reqs[0].1, &reqs[0].2),
+        ("capacity_set", &json!({"paused": true}))
+    );
+    assert!(
+        !screen(&app).contains("PAUSED"),
+        "not before the relay says so"
+    );
     app.handle(AppEvent::Reply {
         id: reqs[0].0.clone(),
         result: Ok(json!({"ref": reqs[0].0})),

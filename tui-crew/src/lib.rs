@@ -23,9 +23,9 @@ mod app_tests;
 #[cfg(test)]
 mod kitchen_tests;
 #[cfg(test)]
-mod later_tests;
-#[cfg(test)]
 mod kitchen_ui_tests;
+#[cfg(test)]
+mod later_tests;
 #[cfg(test)]
 mod testutil;
 #[cfg(test)]

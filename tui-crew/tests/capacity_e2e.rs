@@ -61,7 +61,10 @@ async fn a_scheduled_order_joins_pending_when_it_fires() {
     let waiting = expo
         .wait_for(&["Later 1 · next", "PENDING 0"], SCREEN_WAIT)
         .await;
-    assert!(!waiting.contains("K-0001"), "not on the board yet: {waiting}");
+    assert!(
+        !waiting.contains("K-0001"),
+        "not on the board yet: {waiting}"
+    );
     let fired = expo
         .wait_for(
             &["PENDING 1", "K-0001", "1x Bibimbap"],
@@ -80,7 +83,12 @@ async fn crew_pause_shows_on_the_customer_screen() {
     let url = relay.ws_url();
     let homes: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
     let customer = Program::new(program_bin("kfood-customer"))
-        .args(["--relay", &url, "--token", &token("e2e-ann", Role::Customer)])
+        .args([
+            "--relay",
+            &url,
+            "--token",
+            &token("e2e-ann", Role::Customer),
+        ])
         .home(homes[0].path())
         .log(&homes[0].path().join("kfood-customer.log"))
         .spawn();
@@ -95,9 +103,7 @@ async fn crew_pause_shows_on_the_customer_screen() {
         .await;
     expo.send_keys(&["y"]);
     expo.wait_for(&["PAUSED"], SCREEN_WAIT).await;
-    customer
-        .wait_for(&["ORDERING PAUSED"], SCREEN_WAIT)
-        .await;
+    customer.wait_for(&["ORDERING PAUSED"], SCREEN_WAIT).await;
 
     expo.send_keys(&["p"]);
     expo.wait_for(&["Resume online ordering?"], SCREEN_WAIT)

@@ -142,7 +142,10 @@ mod tests {
         assert_eq!(day_clock(now + 3_600_000, now, UtcOffset::UTC), "09:00");
         let day = 24 * 3_600_000;
         assert_eq!(day_clock(now + day, now, UtcOffset::UTC), "tomorrow 08:00");
-        assert_eq!(day_clock(now + 2 * day, now, UtcOffset::UTC), "Sun 17 Jan 08:00");
+        assert_eq!(
+            day_clock(now + 2 * day, now, UtcOffset::UTC),
+            "Sun 17 Jan 08:00"
+        );
     }
 
     /// Ages and timers at their unit boundaries.

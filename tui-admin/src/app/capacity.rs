@@ -60,8 +60,7 @@ pub(super) fn capacity_form(c: &Capacity, now: Millis, offset: UtcOffset) -> For
                 &["no", "yes"],
                 if paused { "yes" } else { "no" },
             ),
-            Field::text("until", "Paused for", &left, 40)
-                .hint("empty = until resumed; 30m, 2h"),
+            Field::text("until", "Paused for", &left, 40).hint("empty = until resumed; 30m, 2h"),
             Field::text("slot", "Orders per slot", &c.orders_per_slot.to_string(), 4)
                 .hint("per 15 minutes; 0 = no limit"),
             Field::text("extra", "Extra minutes", &c.extra_minutes.to_string(), 3)

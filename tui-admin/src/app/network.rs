@@ -14,8 +14,8 @@ use kfood_protocol::{Envelope, Order};
 use serde_json::Value;
 
 use super::{
-    audience_label, clean, App, AppEvent, ConfirmKind, FormKind, Overlay, Pending, RequestError, Screen,
-    ACTIVITY_PAGE, PAYMENT_FAILURES_KEEP,
+    audience_label, clean, App, AppEvent, ConfirmKind, FormKind, Overlay, Pending, RequestError,
+    Screen, ACTIVITY_PAGE, PAYMENT_FAILURES_KEEP,
 };
 
 impl App {
@@ -241,8 +241,7 @@ impl App {
         };
         match result {
             Ok(v) => {
-                let capacity =
-                    matches!(&self.overlay, Overlay::Form(f) if open && f.kind == FormKind::Capacity);
+                let capacity = matches!(&self.overlay, Overlay::Form(f) if open && f.kind == FormKind::Capacity);
                 let done = match confirm {
                     None if capacity => "capacity saved".into(),
                     Some(ConfirmKind::Revoke(user)) => {

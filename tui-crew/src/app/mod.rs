@@ -54,7 +54,10 @@ enum ReqKind {
     Delivery,
     Cancel,
     Available,
-    Line { line: usize, done: bool },
+    Line {
+        line: usize,
+        done: bool,
+    },
     Note,
     /// A scheduled order sent to the kitchen now.
     Fire,

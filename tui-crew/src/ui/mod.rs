@@ -267,10 +267,10 @@ fn status_line(app: &App, th: &Theme) -> Line<'static> {
         ));
         spans.push(Span::raw(sep));
     }
-    spans.extend([
-
-        Span::styled(format!("{} open", app.open_count()), th.bold()),
-    ]);
+    spans.extend([Span::styled(
+        format!("{} open", app.open_count()),
+        th.bold(),
+    )]);
     let queued = app.unanswered();
     if queued > 0 {
         let what = if app.conn.is_connected() {

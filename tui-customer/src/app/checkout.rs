@@ -9,9 +9,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{Action, App, Level, Overlay, Pending, Screen};
-use crate::checkout::{
-    describe, earliest_slot, Checkout, Field, QuoteAck, Submit, SLOTS_PER_DAY,
-};
+use crate::checkout::{describe, earliest_slot, Checkout, Field, QuoteAck, Submit, SLOTS_PER_DAY};
 
 /// An ack that carries the order it made or changed: `{ref, order}`.
 #[derive(Debug, Deserialize)]

@@ -34,7 +34,10 @@ fn paused_banner_keeps_the_cart() {
     assert_eq!(app.cart_count(), 1, "the cart still takes items");
     let screen = draw(&app, View::default(), 80, 24);
     assert!(screen.contains("ORDERING PAUSED until 10:45"), "{screen}");
-    insta::assert_snapshot!("paused_menu_80x24", terminal(&app, View::default(), 80, 24).backend());
+    insta::assert_snapshot!(
+        "paused_menu_80x24",
+        terminal(&app, View::default(), 80, 24).backend()
+    );
     // Past its end the pause is over by itself; a resume clears it at once.
     app.now_ms = NOW + 46 * 60_000;
     assert!(!draw(&app, View::default(), 80, 24).contains("PAUSED"));
@@ -78,7 +81,10 @@ fn quote_shows_the_ready_time() {
     form.quote.as_mut().expect("quoted").ready_at = Some(at(24));
     let screen = draw(&app, View::default(), 80, 24);
     assert!(screen.contains("Ready         about 10:24"), "{screen}");
-    insta::assert_snapshot!("quote_ready_80x24", terminal(&app, View::default(), 80, 24).backend());
+    insta::assert_snapshot!(
+        "quote_ready_80x24",
+        terminal(&app, View::default(), 80, 24).backend()
+    );
 }
 
 /// The time chooser: Right goes from "as soon as possible" to the soonest
@@ -90,29 +96,42 @@ fn checkout_time_chooser() {
     // Longest prep 12 min (bibimbap) + 5 min in hand: the 10:30 slot.
     act(&mut app, &[Action::Right]);
     let first = at(30);
-    assert_eq!(form(&app).when.map(kfood_protocol::time::format_ms), Some(first.clone()));
+    assert_eq!(
+        form(&app).when.map(kfood_protocol::time::format_ms),
+        Some(first.clone())
+    );
     let reqs = sent(&mut app);
     assert_eq!(reqs[0].1, "order_quote");
     assert_eq!(reqs[0].2["scheduled_for"], json!(first));
     reply(
         &mut app,
         &reqs[0].0,
-        Ok(json!({"subtotal_cents": 3950, "discount_cents": 0, "total_cents": 3950,
-                  "ready_at": at(45)})),
+        Ok(
+            json!({"subtotal_cents": 3950, "discount_cents": 0, "total_cents": 3950,
+                  "ready_at": at(45)}),
+        ),
     );
     act(&mut app, &[Action::Right]);
-    assert_eq!(form(&app).when.map(kfood_protocol::time::format_ms), Some(at(45)));
+    assert_eq!(
+        form(&app).when.map(kfood_protocol::time::format_ms),
+        Some(at(45))
+    );
     let reqs = sent(&mut app);
     reply(
         &mut app,
         &reqs[0].0,
-        Ok(json!({"subtotal_cents": 3950, "discount_cents": 0, "total_cents": 3950,
-                  "ready_at": at(45)})),
+        Ok(
+            json!({"subtotal_cents": 3950, "discount_cents": 0, "total_cents": 3950,
+                  "ready_at": at(45)}),
+        ),
     );
     let screen = draw(&app, View::default(), 80, 24);
     assert!(screen.contains("(*) 10:45"), "{screen}");
     assert!(screen.contains("scheduled for 10:45"), "{screen}");
-    insta::assert_snapshot!("checkout_when_80x24", terminal(&app, View::default(), 80, 24).backend());
+    insta::assert_snapshot!(
+        "checkout_when_80x24",
+        terminal(&app, View::default(), 80, 24).backend()
+    );
     act(&mut app, &[Action::PageDown]);
     assert!(draw(&app, View::default(), 80, 24).contains("tomorrow 10:45"));
     act(&mut app, &[Action::PageUp, Action::Left, Action::Left]);
@@ -120,12 +139,17 @@ fn checkout_time_chooser() {
     // Placing for later sends the time.
     act(&mut app, &[Action::Right]);
     let (id, kind, data) = sent(&mut app).pop().expect("a quote for 10:30");
-    assert_eq!((kind, &data["scheduled_for"]), ("order_quote", &json!(at(30))));
+    assert_eq!(
+        (kind, &data["scheduled_for"]),
+        ("order_quote", &json!(at(30)))
+    );
     reply(
         &mut app,
         &id,
-        Ok(json!({"subtotal_cents": 3950, "discount_cents": 0, "total_cents": 3950,
-                  "ready_at": at(30)})),
+        Ok(
+            json!({"subtotal_cents": 3950, "discount_cents": 0, "total_cents": 3950,
+                  "ready_at": at(30)}),
+        ),
     );
     act(&mut app, &[Action::Submit]);
     let reqs = sent(&mut app);
@@ -142,12 +166,19 @@ fn slot_full_points_at_the_time() {
     reply(
         &mut app,
         &id,
-        Err(ProtocolError::new(ErrorCode::SlotFull, "the 10:30 slot is full")),
+        Err(ProtocolError::new(
+            ErrorCode::SlotFull,
+            "the 10:30 slot is full",
+        )),
     );
     let f = form(&app);
     assert_eq!(f.field, Field::When);
     let p = f.problem.clone().expect("a problem");
-    assert!(p.text.starts_with("Fully booked: the 10:30 slot is full."), "{}", p.text);
+    assert!(
+        p.text.starts_with("Fully booked: the 10:30 slot is full."),
+        "{}",
+        p.text
+    );
 }
 
 /// A scheduled order on Orders: "Scheduled for 11:30", when it goes to the
@@ -166,5 +197,8 @@ fn scheduled_order_on_orders() {
     assert!(screen.contains("Scheduled for 11:30"), "{screen}");
     assert!(screen.contains("to the kitchen at 11:18"), "{screen}");
     assert!(screen.contains("x: cancel"), "{screen}");
-    insta::assert_snapshot!("scheduled_order_80x24", terminal(&app, View::default(), 80, 24).backend());
+    insta::assert_snapshot!(
+        "scheduled_order_80x24",
+        terminal(&app, View::default(), 80, 24).backend()
+    );
 }

@@ -182,7 +182,8 @@ fn paused_banner(app: &App, view: &View) -> Option<Line<'static>> {
         .unwrap_or_default();
     Some(Line::styled(
         format!(" ORDERING PAUSED{until}: you can still browse and fill your cart "),
-        view.warn().add_modifier(Modifier::BOLD | Modifier::REVERSED),
+        view.warn()
+            .add_modifier(Modifier::BOLD | Modifier::REVERSED),
     ))
 }
 

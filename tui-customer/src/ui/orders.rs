@@ -3,8 +3,8 @@
 
 use kfood_protocol::capacity::fire_ms;
 use kfood_protocol::order::{FulfillmentKind, PaymentMethod, PaymentStatus};
-use kfood_protocol::term::fmt;
 use kfood_protocol::sanitize::{clean_line, clean_text};
+use kfood_protocol::term::fmt;
 use kfood_protocol::time::{parse_ms, Millis};
 use kfood_protocol::{Order, OrderStatus};
 use ratatui::layout::{Constraint, Layout, Rect};
