@@ -116,3 +116,75 @@ async fn crew_pause_shows_on_the_customer_screen() {
         quit(t).await;
     }
 }
+
+/// The customer picks the soonest time at checkout ("scheduled for"), the
+/// crew sees it on the Later line, `L` and Enter fire it now: it joins
+/// PENDING and the customer's order moves on to pending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_schedules_and_the_crew_fires_it_now() {
+    let relay = TestRelay::start().await;
+    let url = relay.ws_url();
+    let homes: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let customer = Program::new(program_bin("kfood-customer"))
+        .args([
+            "--relay",
+            &url,
+            "--token",
+            &token("e2e-ann", Role::Customer),
+        ])
+        .home(homes[0].path())
+        .log(&homes[0].path().join("kfood-customer.log"))
+        .spawn();
+    let expo = crew(&url, "expo-1", homes[1].path());
+    expo.wait_for(&["LIVE", "EXPO"], SCREEN_WAIT).await;
+    customer
+        .wait_for(&["Rice & Noodles", "live"], SCREEN_WAIT)
+        .await;
+
+    // Bibimbap, checkout, When: the soonest slot, then the card.
+    customer.send_keys(&["+"]);
+    customer
+        .wait_for(&["Added 1 x Bibimbap"], SCREEN_WAIT)
+        .await;
+    customer.send_keys(&["2", "c"]);
+    customer
+        .wait_for(&["Checkout", "Ready         about"], SCREEN_WAIT)
+        .await;
+    customer.send_keys(&["Tab", "Right"]);
+    customer
+        .wait_for(&["(*) ", "Pickup        scheduled for"], SCREEN_WAIT)
+        .await;
+    customer.send_keys(&[
+        "Tab",
+        "Tab",
+        "Tab",
+        "Tab",
+        "4242424242424242",
+        "Tab",
+        "1230",
+        "Tab",
+        "123",
+        "Enter",
+    ]);
+    customer
+        .wait_for(&["K-0001 placed for later", "Scheduled for"], SCREEN_WAIT)
+        .await;
+
+    expo.wait_for(&["Later 1 · next", "PENDING 0"], SCREEN_WAIT)
+        .await;
+    expo.send_keys(&["L"]);
+    expo.wait_for(&["Later: scheduled orders", "K-0001  fires"], SCREEN_WAIT)
+        .await;
+    expo.send_keys(&["Enter"]);
+    let board = expo
+        .wait_for(&["PENDING 1", "K-0001", "1x Bibimbap"], SCREEN_WAIT)
+        .await;
+    assert!(!board.contains("Later 1"), "{board}");
+    customer
+        .wait_for(&["K-0001 pending", "[>] pending"], SCREEN_WAIT)
+        .await;
+
+    for t in [expo, customer] {
+        quit(t).await;
+    }
+}
