@@ -100,10 +100,12 @@ async fn scheduled_refusals() {
 
 /// A scheduled order is paid and starts `scheduled` with its times; at its
 /// fire time (`ready_at` − prep) the relay moves it to `pending` with an
-/// `order_update` signed by the relay, never before that time.
+/// `order_update` signed by the relay, never before that time, and also
+/// while ordering is paused.
 #[tokio::test]
 async fn a_scheduled_order_fires_on_time() {
     let relay = TestRelay::start().await;
+    let mut boss = relay.connect("boss", Role::Admin).await;
     let mut kim = relay.connect("kim", Role::Crew).await;
     let mut ann = relay.connect("ann", Role::Customer).await;
     // The fire time a few seconds ahead.
@@ -112,6 +114,10 @@ async fn a_scheduled_order_fires_on_time() {
         .ok("order_quote", without_payment(&scheduled_order(at)))
         .await;
     assert_eq!(ms(&quote["ready_at"]), at);
+    // A delivery is ready its ride before the time it is wanted at the door.
+    let mut door = without_payment(&scheduled_order(at + RIDE));
+    door["fulfillment"] = json!({"kind": "delivery", "address": "1 Main St"});
+    assert_eq!(ms(&ann.ok("order_quote", door).await["ready_at"]), at);
     let placed = ann.ok("order_place", scheduled_order(at)).await["order"].clone();
     assert_eq!(placed["status"], "scheduled");
     assert_eq!(placed["payment"]["status"], "paid");
@@ -121,6 +127,8 @@ async fn a_scheduled_order_fires_on_time() {
     assert_eq!(placed["history"][0]["status"], "scheduled");
     let created = kim.next_of("order_created").await;
     assert_eq!(created["data"]["status"], "scheduled");
+    // A pause stops new orders, not the ones already placed.
+    boss.ok("capacity_set", json!({"paused": true})).await;
     let fired = kim.next_of("order_update").await;
     assert_eq!(fired["data"]["status"], "pending");
     assert_eq!(fired["sender"], json!({"id": "relay", "type": "system"}));

@@ -141,8 +141,8 @@ impl std::fmt::Display for ConnState {
 }
 
 /// What the program receives, in order.
-// `Cached` (the whole model) comes at most once per start: boxing it would
-// save nothing worth an allocation on every other event's type.
+// `Cached` is the large one and comes at most once per start: boxing it
+// would only add an allocation to every program's match.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClientEvent {

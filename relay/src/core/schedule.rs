@@ -190,3 +190,49 @@ pub fn fire(st: &State, id: u64, now: Millis) -> Option<Decision> {
     tracing::info!(order = id, "fired a scheduled order");
     Some(d)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A scheduled order `id` ready at `ready` with `prep` minutes.
+    fn scheduled(id: u64, ready: Millis, prep: u32) -> Order {
+        let at = format_ms(0);
+        serde_json::from_value(json!({
+            "id": id, "code": format!("K-{id:04}"), "client_order_id": format!("c{id}"),
+            "customer": {"id": "ann", "name": "Ann"}, "lines": [], "instructions": "",
+            "fulfillment": {"kind": "pickup"}, "status": "scheduled",
+            "subtotal_cents": 0, "discount_cents": 0, "total_cents": 0,
+            "payment": {"method": "cash", "status": "due"},
+            "prep_minutes": prep, "delivery_minutes": 0, "eta": null,
+            "scheduled_for": format_ms(ready), "ready_at": format_ms(ready),
+            "created_at": at, "updated_at": at, "history": [],
+        }))
+        .expect("order")
+    }
+
+    /// Due orders come in fire time order, then by id; an order that is no
+    /// longer scheduled leaves the schedule.
+    #[test]
+    fn due_in_fire_time_order_then_by_id() {
+        let mut model = Model::default();
+        for o in [
+            scheduled(3, 20 * 60_000, 10), // fires at 10 min
+            scheduled(2, 20 * 60_000, 10), // fires at 10 min
+            scheduled(1, 30 * 60_000, 5),  // fires at 25 min
+            scheduled(4, 15 * 60_000, 10), // fires at 5 min
+        ] {
+            model.orders.insert(o.id, o);
+        }
+        let mut s = Schedule::of(&model);
+        assert_eq!(s.next(), Some(5 * 60_000));
+        assert_eq!(s.due(10 * 60_000), [4, 2, 3]);
+        assert_eq!(s.due(60 * 60_000), [4, 2, 3, 1]);
+        let mut fired = model.orders[&4].clone();
+        fired.status = OrderStatus::Pending;
+        s.observe(&fired);
+        assert_eq!(s.next(), Some(10 * 60_000));
+        assert_eq!(s.due(4 * 60_000), Vec::<u64>::new());
+    }
+}
