@@ -94,6 +94,7 @@ fn browse(screen: Screen, key: KeyEvent) -> Option<Action> {
     Some(match (screen, c) {
         (Screen::Dashboard, 'z') => Action::ToggleWindow,
         (Screen::Dashboard, 'a') => Action::New,
+        (Screen::Dashboard, 'p') => Action::Capacity,
         (Screen::Orders, '/') => Action::Filter,
         (Screen::Orders, 's') => Action::CycleStatus,
         (Screen::Orders, 't') => Action::CycleStation,
@@ -124,12 +125,16 @@ pub fn help(screen: Screen) -> Vec<(&'static str, &'static str)> {
         Screen::Dashboard => vec![
             ("z", "charts: 15 minutes / 2 minutes"),
             ("a", "write an announcement"),
+            (
+                "p",
+                "capacity: pause / resume, orders per slot, extra minutes",
+            ),
         ],
         Screen::Orders => vec![
             ("Enter", "order detail: lines, history, payment"),
             ("c", "cancel the order (refunds a card), asks first"),
             ("/", "filter by customer, code or status text"),
-            ("s", "status filter: all, open, pending … cancelled"),
+            ("s", "status filter: all, open, scheduled … cancelled"),
             ("t", "station filter: each station in use, then all"),
             ("o", "sort: newest first / oldest first"),
         ],

@@ -27,6 +27,8 @@ mod kitchen_ui_tests;
 #[cfg(test)]
 mod options_ui_tests;
 #[cfg(test)]
+mod later_tests;
+#[cfg(test)]
 mod testutil;
 #[cfg(test)]
 mod ui_tests;

@@ -31,6 +31,7 @@ pub fn form_request(form: &Form<FormKind>, now_ms: Millis) -> Result<Request, Fo
             order_id: *id,
             reason: form.get("reason").trim().to_owned(),
         })),
+        FormKind::Capacity => super::capacity::capacity_request(form, now_ms),
     }
 }
 

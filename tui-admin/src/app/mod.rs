@@ -23,6 +23,7 @@ use time::UtcOffset;
 use crate::charts::Charts;
 
 pub mod activity;
+pub mod capacity;
 pub mod changes;
 pub mod forms;
 pub mod network;
@@ -242,6 +243,7 @@ impl App {
             Action::CancelOrder => self.start_cancel(),
             Action::Revoke => self.start_revoke(),
             Action::Refresh => self.refresh(),
+            Action::Capacity => self.open_capacity(),
             Action::Input(e) => self.input(e),
             Action::NextField => self.with_form(|f| f.move_focus(1)),
             Action::PrevField => self.with_form(|f| f.move_focus(-1)),

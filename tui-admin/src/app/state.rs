@@ -138,6 +138,8 @@ pub enum FormKind {
     EditPromo(String),
     NewUser,
     CancelOrder(u64),
+    /// The capacity panel (DESIGN §14).
+    Capacity,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,6 +209,8 @@ pub enum Action {
     CancelOrder,
     Revoke,
     Refresh,
+    /// Open the capacity panel.
+    Capacity,
     Input(Edit),
     NextField,
     PrevField,

@@ -169,9 +169,18 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
         Span::raw(user),
         sep.clone(),
         alerts,
-        sep,
+        sep.clone(),
         Span::raw(format!("relay {}", crate::app::clean(&relay))),
     ]);
+    let mut line = line;
+    if app.model.capacity.is_paused_at(app.now_ms) {
+        // Online ordering is off: said on every screen until resumed.
+        line.spans.insert(1, sep);
+        line.spans.insert(
+            2,
+            Span::styled("PAUSED", th.bad().add_modifier(Modifier::BOLD)),
+        );
+    }
     let style = if app.look.color {
         Style::new().bg(Color::Black)
     } else {

@@ -106,6 +106,13 @@ pub enum Mode {
     Recall {
         cursor: usize,
     },
+    /// The scheduled orders, by fire time (`L`, DESIGN §14); `cursor`
+    /// indexes the list.
+    Later {
+        cursor: usize,
+    },
+    /// Confirming a pause (or a resume) of online ordering (`p`).
+    ConfirmPause,
     Help,
     /// Quitting while changes are still unsent.
     ConfirmQuit,
@@ -131,6 +138,10 @@ pub enum Action {
     UndoMark,
     /// Open the recall list.
     RecallList,
+    /// Open the list of scheduled orders.
+    LaterList,
+    /// Pause or resume online ordering (asks first).
+    Pause,
     /// Ask for a kitchen note on the selected ticket.
     Note,
     /// Open the selected ticket's detail, or close it.

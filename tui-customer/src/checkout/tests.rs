@@ -64,7 +64,7 @@ fn expiry_backspace_drops_the_slash_too() {
 fn tab_skips_hidden_fields() {
     let mut f = form();
     let mut seen = vec![f.field];
-    for _ in 0..6 {
+    for _ in 0..7 {
         f.next_field();
         seen.push(f.field);
     }
@@ -73,6 +73,7 @@ fn tab_skips_hidden_fields() {
         seen,
         [
             Fulfillment,
+            When,
             Instructions,
             Promo,
             Payment,
@@ -89,7 +90,7 @@ fn tab_skips_hidden_fields() {
     f.delivery = true;
     assert_eq!(
         f.fields(),
-        [Fulfillment, Address, Instructions, Promo, Payment]
+        [Fulfillment, When, Address, Instructions, Promo, Payment]
     );
 }
 
@@ -201,6 +202,7 @@ fn quotes_belong_to_one_shape() {
         key: f.quote_key(&lines),
         subtotal_cents: 2700,
         discount_cents: 0,
+        ready_at: None,
         total_cents: 2700,
     });
     assert!(f.current_quote(&lines).is_some());
@@ -238,6 +240,7 @@ fn submit_prices_first_then_places_once() {
     let ack = QuoteAck {
         subtotal_cents: 2700,
         discount_cents: 0,
+        ready_at: None,
         total_cents: 2700,
     };
     f.on_quote(key, Ok(ack));
@@ -258,6 +261,7 @@ fn price_changed_asks_for_a_new_quote() {
         key: f.quote_key(&lines),
         subtotal_cents: 2700,
         discount_cents: 0,
+        ready_at: None,
         total_cents: 2700,
     });
     assert!(matches!(f.submit(&lines, NOW, true), Submit::Place(_)));

@@ -2,6 +2,7 @@
 //! in, then the state and the drawn screen checked. One file per part of
 //! the program; the fixtures and drivers are here.
 
+mod capacity;
 mod checkout;
 mod menu;
 mod options;
