@@ -366,6 +366,8 @@ async fn a_customers_choices_reach_the_crew_ticket() {
         .wait_for(&["Checkout", "$15.00  priced by the relay"], SCREEN_WAIT)
         .await;
     customer.send_keys(&[
+        // Past When, Instructions, Promo code and Payment to the card.
+        "Tab",
         "Tab",
         "Tab",
         "Tab",
