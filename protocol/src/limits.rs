@@ -95,3 +95,7 @@ pub const MAX_EXTRA_MINUTES: u32 = 120;
 pub const SLOT_SECS: i64 = 900;
 /// How far ahead an order may be scheduled, and a free slot is searched.
 pub const SCHEDULE_AHEAD_DAYS: i64 = 7;
+/// Minutes a delivery's ride takes unless the kitchen says otherwise: the
+/// relay puts it on a new delivery order, and it is part of the earliest
+/// `scheduled_for` a delivery may ask for (DESIGN §14).
+pub const DEFAULT_DELIVERY_MINUTES: u32 = 25;

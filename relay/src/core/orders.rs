@@ -21,8 +21,7 @@ use super::{Caller, Decision};
 use crate::log::State;
 use crate::payment::PaymentGateway;
 
-/// Minutes a delivery takes unless the kitchen says otherwise.
-pub const DEFAULT_DELIVERY_MINUTES: u32 = 25;
+use kfood_protocol::limits::DEFAULT_DELIVERY_MINUTES;
 
 /// An order priced from the relay's own menu and promos.
 struct Priced {

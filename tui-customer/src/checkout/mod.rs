@@ -344,7 +344,7 @@ const DAY_MS: Millis = 24 * 3_600_000;
 /// Minutes of the ride of a delivery, as the relay counts them when it
 /// checks a `scheduled_for` (DESIGN §14: no sooner than T + delivery
 /// minutes). Only narrows the times offered; the relay has the last word.
-pub const DELIVERY_RIDE_MINUTES: u32 = 25;
+pub use kfood_protocol::limits::DEFAULT_DELIVERY_MINUTES as DELIVERY_RIDE_MINUTES;
 /// Minutes kept in hand when offering the soonest slot, for filling in the
 /// rest of the form before the relay checks the time.
 pub const SCHEDULE_MARGIN_MINUTES: u32 = 5;
