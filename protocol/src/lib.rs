@@ -24,6 +24,7 @@ pub mod menu;
 pub mod messages;
 pub mod model;
 pub mod order;
+pub mod report;
 pub mod request;
 pub mod sanitize;
 #[cfg(feature = "term")]

@@ -17,6 +17,7 @@ pub mod limits;
 pub mod log;
 pub mod metrics;
 pub mod payment;
+pub mod report;
 pub mod server;
 pub mod shared;
 pub mod store;

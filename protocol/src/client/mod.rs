@@ -39,6 +39,7 @@ mod driver;
 mod error;
 pub mod login;
 pub mod outbox;
+pub mod report;
 pub mod seq;
 mod transport;
 
