@@ -39,6 +39,18 @@ pub fn key_to_action(mode: &Mode, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('?') => Some(Action::Help),
             _ => None,
         },
+        Mode::Report => match key.code {
+            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('R') | KeyCode::Enter => {
+                Some(Action::Close)
+            }
+            KeyCode::Up | KeyCode::Char('k') => Some(Action::Up),
+            KeyCode::Down | KeyCode::Char('j') => Some(Action::Down),
+            KeyCode::PageUp => Some(Action::PageUp),
+            KeyCode::PageDown => Some(Action::PageDown),
+            KeyCode::Home | KeyCode::Char('g') => Some(Action::Top),
+            KeyCode::Char('?') => Some(Action::Help),
+            _ => None,
+        },
         Mode::Browse(screen) => browse(*screen, key),
     }
 }
@@ -94,6 +106,7 @@ fn browse(screen: Screen, key: KeyEvent) -> Option<Action> {
     Some(match (screen, c) {
         (Screen::Dashboard, 'z') => Action::ToggleWindow,
         (Screen::Dashboard, 'a') => Action::New,
+        (Screen::Dashboard, 'R') => Action::Report,
         (Screen::Orders, '/') => Action::Filter,
         (Screen::Orders, 's') => Action::CycleStatus,
         (Screen::Orders, 't') => Action::CycleStation,
@@ -124,6 +137,10 @@ pub fn help(screen: Screen) -> Vec<(&'static str, &'static str)> {
         Screen::Dashboard => vec![
             ("z", "charts: 15 minutes / 2 minutes"),
             ("a", "write an announcement"),
+            (
+                "R",
+                "today's report: sales, refunds, items, hours, prep times",
+            ),
         ],
         Screen::Orders => vec![
             ("Enter", "order detail: lines, history, payment"),
@@ -187,8 +204,9 @@ pub fn hints(mode: &Mode) -> &'static str {
         Mode::Confirm => "y / Enter confirm · n / Esc keep",
         Mode::Help => "Esc close",
         Mode::Detail => "c cancel order · Up/Down scroll · Esc close",
+        Mode::Report => "Up/Down scroll · Esc close",
         Mode::Browse(s) => match s {
-            Screen::Dashboard => "z chart window · a announce · Tab screens · ? keys · q quit",
+            Screen::Dashboard => "z chart window · a announce · R report · Tab screens · ? keys",
             Screen::Orders => "Enter detail · c cancel · / filter · s status · t station · o sort",
             Screen::Alerts => "a / Enter acknowledge · ? keys · q quit",
             Screen::Activity => "/ filter user · t kind · r reload · End older · ? keys",
@@ -288,6 +306,14 @@ mod tests {
             KeyCode::Char('z'),
             Some(Action::ToggleWindow),
         );
+        check(
+            Mode::Browse(Dashboard),
+            KeyCode::Char('R'),
+            Some(Action::Report),
+        );
+        check(Mode::Report, KeyCode::Esc, Some(Action::Close));
+        check(Mode::Report, KeyCode::Down, Some(Action::Down));
+        check(Mode::Report, KeyCode::Char('c'), None);
         // A key belongs to its screen only.
         check(Mode::Browse(Dashboard), KeyCode::Char('c'), None);
         check(Mode::Browse(Menu), KeyCode::Char('x'), None);

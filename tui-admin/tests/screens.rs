@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use kfood_admin::app::{Action, App, Screen};
+use kfood_admin::app::{Action, App, AppEvent, NetCmd, Screen};
 use kfood_admin::form::Edit;
 
 #[track_caller]
@@ -225,4 +225,27 @@ fn orders_filter_by_station() {
     assert_eq!(app.visible_orders().len(), 5);
     app.update(Action::CycleStation);
     assert_eq!(app.station_filter, None, "after the last, every station");
+}
+
+/// `R` on the Dashboard asks the network task for today's report, says it
+/// is waiting, then draws the report over the Dashboard; Esc closes it.
+#[test]
+fn day_report() {
+    let mut app = busy_app();
+    app.update(Action::Report);
+    assert_eq!(
+        std::mem::take(&mut app.outbox),
+        [NetCmd::Report { date: None }]
+    );
+    assert!(text(&draw(&app, 80, 24)).contains("asking the relay"));
+    app.handle(AppEvent::Report(Ok(Box::new(common::day_report()))));
+    snap("report_80x24", &app, 80, 24);
+    app.update(Action::Down);
+    app.update(Action::Down);
+    snap("report_scrolled_80x24", &app, 80, 24);
+    app.update(Action::Close);
+    assert!(!text(&draw(&app, 80, 24)).contains("Report 2026-11-22"));
+    // A report that arrives after the overlay closed is not drawn.
+    app.handle(AppEvent::Report(Err("cannot reach the relay".into())));
+    assert!(!text(&draw(&app, 80, 24)).contains("cannot reach"));
 }

@@ -26,6 +26,7 @@ impl App {
             AppEvent::Conn(c) => self.on_conn(c),
             AppEvent::Welcome(u) => self.user = Some(u),
             AppEvent::Reply { id, result } => self.on_reply(id, result),
+            AppEvent::Report(r) => self.on_report(r),
         }
     }
 
