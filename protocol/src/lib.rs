@@ -23,6 +23,7 @@ pub mod limits;
 pub mod menu;
 pub mod messages;
 pub mod model;
+pub mod options;
 pub mod order;
 pub mod report;
 pub mod request;

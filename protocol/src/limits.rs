@@ -78,3 +78,11 @@ pub const MAX_STATION_CHARS: usize = 24;
 /// Characters of a kitchen note (DESIGN §13): one line, short enough to read
 /// on a ticket at a glance.
 pub const MAX_KITCHEN_NOTE_CHARS: usize = 200;
+/// Option groups on one menu item (DESIGN §14): enough for size, spice,
+/// extras and sides without turning a ticket into a form.
+pub const MAX_OPTION_GROUPS: usize = 8;
+/// Choices in one option group (DESIGN §14).
+pub const MAX_OPTION_CHOICES: usize = 12;
+/// Option group and choice ids (DESIGN §14): `[a-z0-9_-]`, this many
+/// characters at most.
+pub const MAX_OPTION_ID_CHARS: usize = 24;

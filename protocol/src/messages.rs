@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::menu::{MenuItem, MenuItemPatch, MenuOp, Promo};
+use crate::options::ChosenOption;
 use crate::order::{Fulfillment, Order, OrderStatus, PaymentMethod};
 use crate::{Party, Role, UserRef};
 
@@ -85,6 +86,9 @@ pub struct LineRequest {
     pub qty: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    /// The chosen options (DESIGN §14): `[{group, choice}]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<ChosenOption>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ErrorCode, ProtocolError};
 use crate::limits::{MAX_HISTORY, RECALL_WINDOW_SECS};
+use crate::options::LineOption;
 use crate::time::Millis;
 use crate::{Party, Role, UserRef};
 
@@ -192,6 +193,10 @@ pub struct OrderLine {
     /// Copied from the item when the order is placed (DESIGN §13).
     #[serde(default = "crate::menu::default_station")]
     pub station: String,
+    /// The chosen options, in menu order, with the names and prices they
+    /// had when the order was placed (DESIGN §14); always sent.
+    #[serde(default)]
+    pub options: Vec<LineOption>,
     /// Who marked the line done at its station, and when (DESIGN §13).
     #[serde(default)]
     pub done: Option<LineMark>,
@@ -447,6 +452,7 @@ pub(crate) mod tests_support {
                 unit_price_cents: 1350,
                 notes: String::new(),
                 station: "grill".into(),
+                options: Vec::new(),
                 done: None,
             }],
             instructions: String::new(),

@@ -14,6 +14,7 @@ use crate::envelope::Envelope;
 use crate::error::{ErrorCode, ProtocolError};
 use crate::menu::MenuOp;
 use crate::messages::{self as m, kind};
+use crate::options::options_field;
 use crate::Role;
 
 /// One request of DESIGN §5, with its typed `data`.
@@ -108,13 +109,13 @@ impl Request {
             kind::AUTHENTICATION => Request::Authentication(env.parse_data()?),
             kind::HEARTBEAT => Request::Heartbeat(env.parse_data()?),
             kind::SYNC => Request::Sync(env.parse_data()?),
-            kind::ORDER_QUOTE => Request::OrderQuote(env.parse_data()?),
-            kind::ORDER_PLACE => Request::OrderPlace(env.parse_data()?),
+            kind::ORDER_QUOTE => Request::OrderQuote(env.parse_data().map_err(options_field)?),
+            kind::ORDER_PLACE => Request::OrderPlace(env.parse_data().map_err(options_field)?),
             kind::ORDER_MODIFY => Request::OrderModify(env.parse_data()?),
             kind::ORDER_CANCEL => Request::OrderCancel(env.parse_data()?),
             kind::ORDER_UPDATE => Request::OrderUpdate(env.parse_data()?),
             kind::LINE_DONE => Request::LineDone(env.parse_data()?),
-            kind::MENU_UPDATE => Request::MenuUpdate(env.parse_data()?),
+            kind::MENU_UPDATE => Request::MenuUpdate(env.parse_data().map_err(options_field)?),
             kind::ANNOUNCE => Request::Announce(env.parse_data()?),
             kind::PROMO_UPSERT => Request::PromoUpsert(env.parse_data()?),
             kind::ALERT_ACK => Request::AlertAck(env.parse_data()?),

@@ -81,6 +81,7 @@ pub fn order(id: u64, status: OrderStatus, created: Millis, lines: &[(&str, u32,
                 unit_price_cents: 1200,
                 notes: (*notes).into(),
                 station: "kitchen".into(),
+                options: Vec::new(),
                 done: None,
             })
             .collect(),
@@ -143,6 +144,7 @@ pub fn menu() -> Vec<MenuItem> {
         available,
         prep_minutes: 12,
         station: "kitchen".into(),
+        options: Vec::new(),
     };
     vec![
         item("bibimbap", "Bibimbap", true),

@@ -93,6 +93,8 @@ pub enum Action {
 /// Which field of the add dialog has the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AddFocus {
+    /// The n-th choice of the item's options, counted over all its groups.
+    Choice(usize),
     Qty,
     Note,
 }

@@ -34,6 +34,7 @@ pub fn key_to_action(mode: &Mode, key: KeyEvent) -> Option<Action> {
             (KeyCode::Tab | KeyCode::Down, _) => Some(Action::NextField),
             (KeyCode::BackTab | KeyCode::Up, _) => Some(Action::PrevField),
             (KeyCode::Backspace, _) => Some(Action::Backspace),
+            (KeyCode::Char(' '), AddFocus::Choice(_)) => Some(Action::Toggle),
             (KeyCode::Char('+' | '=') | KeyCode::Right, AddFocus::Qty) => Some(Action::QtyUp),
             (KeyCode::Char('-') | KeyCode::Left, AddFocus::Qty) => Some(Action::QtyDown),
             (KeyCode::Char(c), _) => Some(Action::Input(c)),
@@ -270,6 +271,16 @@ mod tests {
             Mode::AddItem(AddFocus::Qty),
             KeyCode::Char('3'),
             Some(Action::Input('3')),
+        );
+        check(
+            Mode::AddItem(AddFocus::Choice(2)),
+            KeyCode::Char(' '),
+            Some(Action::Toggle),
+        );
+        check(
+            Mode::AddItem(AddFocus::Note),
+            KeyCode::Char(' '),
+            Some(Action::Input(' ')),
         );
         check(Mode::Help, KeyCode::Char('x'), Some(Action::Back));
     }

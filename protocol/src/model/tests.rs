@@ -19,6 +19,7 @@ fn item(id: &str, cat: &str) -> MenuItem {
         available: true,
         prep_minutes: 10,
         station: "kitchen".into(),
+        options: Vec::new(),
     }
 }
 

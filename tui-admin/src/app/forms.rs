@@ -66,6 +66,8 @@ fn item_request(form: &Form<FormKind>) -> Result<Request, FormError> {
             prep_minutes: Some(prep),
             available: Some(form.get("available") == "yes"),
             station: Some(station),
+            // The form leaves an item's option groups as they are.
+            options: None,
         },
     }))
 }

@@ -72,6 +72,7 @@ impl Checkout {
                     item_id: l.item_id.clone(),
                     qty: l.qty,
                     notes: text(&l.notes),
+                    options: l.options.clone(),
                 })
                 .collect(),
             instructions: text(&self.instructions),

@@ -4,6 +4,7 @@
 
 mod checkout;
 mod menu;
+mod options;
 mod orders;
 mod progress;
 mod screens;
@@ -39,6 +40,7 @@ fn item(id: &str, name: &str, category: &str, price: i64, prep: u32, available: 
         available,
         prep_minutes: prep,
         station: "kitchen".into(),
+        options: Vec::new(),
     }
 }
 

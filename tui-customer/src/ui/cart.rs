@@ -25,7 +25,8 @@ pub(super) fn render_cart(app: &App, view: &View, frame: &mut Frame, area: Rect)
         .iter()
         .map(|l| {
             let item = app.item(&l.item_id);
-            let mut name = Line::from(clean_line(&app.line_name(&l.item_id)));
+            let unit = app.unit_price(&l.item_id, &l.options);
+            let mut name = Line::from(clean_line(&app.cart_line_label(l)));
             match item {
                 None => name.push_span(Span::styled("  not on the menu", view.bad())),
                 Some(i) if !i.available => {
@@ -42,13 +43,10 @@ pub(super) fn render_cart(app: &App, view: &View, frame: &mut Frame, area: Rect)
             Row::new(vec![
                 Cell::from(Line::from(format!("{} {}", l.qty, view.times())).right_aligned()),
                 Cell::from(Text::from(vec![name, note])),
-                Cell::from(
-                    Line::from(item.map(|i| money(i.price_cents)).unwrap_or_default())
-                        .right_aligned(),
-                ),
+                Cell::from(Line::from(unit.map(money).unwrap_or_default()).right_aligned()),
                 Cell::from(
                     Line::from(
-                        item.map(|i| money(i.price_cents * i64::from(l.qty)))
+                        unit.map(|p| money(p * i64::from(l.qty)))
                             .unwrap_or_default(),
                     )
                     .right_aligned(),
@@ -130,7 +128,7 @@ pub(super) fn render_checkout(
                 "{} {} {}",
                 l.qty,
                 view.times(),
-                clean_line(&app.line_name(&l.item_id))
+                clean_line(&app.cart_line_label(l))
             )
         })
         .collect();
@@ -174,10 +172,10 @@ pub(super) fn render_checkout(
 pub(super) fn render_cart_lines(app: &App, view: &View, frame: &mut Frame, area: Rect) {
     let mut lines = Vec::new();
     for l in &app.cart {
-        let name = clean_line(&app.line_name(&l.item_id));
+        let name = clean_line(&app.cart_line_label(l));
         let price = app
-            .item(&l.item_id)
-            .map(|i| money(i.price_cents * i64::from(l.qty)))
+            .unit_price(&l.item_id, &l.options)
+            .map(|p| money(p * i64::from(l.qty)))
             .unwrap_or_default();
         lines.push(Line::from(format!(
             "{:>2} {} {:<26} {:>9}",

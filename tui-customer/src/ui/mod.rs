@@ -10,6 +10,7 @@ mod cart;
 mod menu;
 mod notices;
 mod orders;
+mod picker;
 
 use kfood_protocol::sanitize::{clean_line, clean_text};
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
@@ -106,8 +107,20 @@ pub fn render(app: &App, view: &View, frame: &mut Frame) {
             qty,
             note,
             focus,
+            chosen,
+            problem,
             ..
-        } => menu::render_add(app, view, frame, body, item_id, *qty, note, *focus),
+        } => {
+            let form = picker::AddForm {
+                item_id,
+                qty: *qty,
+                note,
+                focus: *focus,
+                chosen,
+                problem: problem.as_deref(),
+            };
+            picker::render_add(app, view, frame, body, &form)
+        }
         Overlay::EditNote { line, note } => {
             let name = app
                 .cart

@@ -1,6 +1,7 @@
 //! My orders: the list (open ones first) and the selected order live, with
 //! its timeline, the kitchen's progress and notes.
 
+use kfood_protocol::options::options_label;
 use kfood_protocol::order::{FulfillmentKind, PaymentMethod, PaymentStatus};
 use kfood_protocol::sanitize::{clean_line, clean_text};
 use kfood_protocol::time::{parse_ms, Millis};
@@ -294,6 +295,12 @@ fn order_lines<'a>(view: &View, o: &Order) -> Vec<Line<'a>> {
             clean_line(&l.name),
             money(l.unit_price_cents * i64::from(l.qty))
         )));
+        if !l.options.is_empty() {
+            lines.push(Line::from(format!(
+                "    {}",
+                clean_line(&options_label(&l.options))
+            )));
+        }
         if !l.notes.is_empty() {
             lines.push(Line::styled(
                 format!("    note: {}", clean_line(&l.notes)),

@@ -47,6 +47,7 @@ pub fn random_order(rng: &mut impl Rng, menu: &[String]) -> OrderPlace {
             item_id: pool[rng.gen_range(0..pool.len())].to_owned(),
             qty: rng.gen_range(1..=2),
             notes: None,
+            options: Vec::new(),
         })
         .collect();
     let payment = if rng.gen_bool(0.8) {
