@@ -118,6 +118,7 @@ fn browse(screen: Screen, key: KeyEvent) -> Option<Action> {
         (Screen::Activity, 'r') => Action::Refresh,
         (Screen::Menu, 'n') => Action::New,
         (Screen::Menu, 'e') => Action::Edit,
+        (Screen::Menu, 'o') => Action::Options,
         (Screen::Menu, ' ') => Action::Toggle,
         (Screen::Menu, 'd') => Action::Remove,
         (Screen::Announcements, 'n') => Action::New,
@@ -167,6 +168,10 @@ pub fn help(screen: Screen) -> Vec<(&'static str, &'static str)> {
                 "edit name, category, description, price, prep, station",
             ),
             ("Ctrl-N", "in the station field: the next station in use"),
+            (
+                "o",
+                "option groups, one per line: id (Name) min-max: choice (Name) price, …",
+            ),
             ("Space", "toggle available / 86"),
             ("d  Del", "remove the item, asks first"),
         ],
@@ -210,7 +215,7 @@ pub fn hints(mode: &Mode) -> &'static str {
             Screen::Orders => "Enter detail · c cancel · / filter · s status · t station · o sort",
             Screen::Alerts => "a / Enter acknowledge · ? keys · q quit",
             Screen::Activity => "/ filter user · t kind · r reload · End older · ? keys",
-            Screen::Menu => "n add · e edit · Space 86 · d remove · ? keys",
+            Screen::Menu => "n add · e edit · o options · Space 86 · d remove · ? keys",
             Screen::Announcements => "n write · ? keys · q quit",
             Screen::Promos => "n new · e edit · Space on/off · ? keys",
             Screen::Users => "n new account · x revoke sessions · r reload · ? keys",
@@ -291,6 +296,16 @@ mod tests {
         check(Mode::Browse(Menu), KeyCode::Char(' '), Some(Action::Toggle));
         check(Mode::Browse(Menu), KeyCode::Delete, Some(Action::Remove));
         check(Mode::Browse(Menu), KeyCode::Char('n'), Some(Action::New));
+        check(
+            Mode::Browse(Menu),
+            KeyCode::Char('o'),
+            Some(Action::Options),
+        );
+        check(
+            Mode::Browse(Orders),
+            KeyCode::Char('o'),
+            Some(Action::ToggleSort),
+        );
         check(
             Mode::Browse(Promos),
             KeyCode::Char('d'),

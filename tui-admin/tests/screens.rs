@@ -249,3 +249,52 @@ fn day_report() {
     app.handle(AppEvent::Report(Err("cannot reach the relay".into())));
     assert!(!text(&draw(&app, 80, 24)).contains("cannot reach"));
 }
+
+/// `o` in the menu editor edits the selected item's option groups, one per
+/// line; a line the protocol's rule refuses is refused at that line, and a
+/// good form sends the item's groups.
+#[test]
+fn option_groups_editor() {
+    let mut app = on(Screen::Menu);
+    let mut item = common::menu()[0].clone();
+    item["options"] = serde_json::json!([
+        {"id": "spice", "name": "Spice level", "min": 0, "max": 1, "choices": [
+            {"id": "mild", "name": "Mild", "price_cents": 0},
+            {"id": "medium", "name": "Medium", "price_cents": 0},
+            {"id": "hot", "name": "Hot", "price_cents": 0}]},
+        {"id": "extras", "name": "Extras", "min": 0, "max": 2, "choices": [
+            {"id": "egg", "name": "+egg", "price_cents": 150},
+            {"id": "cheese", "name": "Cheese", "price_cents": 100}]}
+    ]);
+    app.handle(env(
+        "menu_update",
+        serde_json::json!({"op": "upsert", "item": item}),
+    ));
+    app.update(Action::Options);
+    snap("menu_options_80x24", &app, 80, 24);
+    app.update(Action::NextField);
+    app.update(Action::NextField);
+    for c in "side 0-2: kimchi 0".chars() {
+        app.update(Action::Input(Edit::Char(c)));
+    }
+    app.update(Action::Submit);
+    assert!(app.outbox.is_empty(), "refused before sending");
+    snap("menu_options_refused_80x24", &app, 80, 24);
+    app.update(Action::Input(Edit::Clear));
+    for c in "side 0-1: kimchi 0".chars() {
+        app.update(Action::Input(Edit::Char(c)));
+    }
+    app.update(Action::Submit);
+    let sent = std::mem::take(&mut app.outbox);
+    let [NetCmd::Request { request, .. }] = sent.as_slice() else {
+        panic!("one request: {sent:?}")
+    };
+    let data = request.data();
+    assert_eq!(data["op"], "upsert");
+    assert_eq!(data["item"]["id"], "bibimbap");
+    let groups = data["item"]["options"].as_array().unwrap();
+    let ids: Vec<_> = groups.iter().map(|g| g["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["spice", "extras", "side"]);
+    assert_eq!(groups[1]["choices"][0]["price_cents"], 150);
+    assert_eq!(groups[1]["choices"][0]["name"], "+egg");
+}

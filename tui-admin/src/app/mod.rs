@@ -7,7 +7,7 @@
 //! The shape is keys → [`Action`] → [`App::update`] → pure render. Reading
 //! the model for the screens is [`view`]; moving about the screens is
 //! [`screens`]; what the admin changes is [`changes`] with its forms in
-//! [`forms`]; what arrives from the relay is [`network`]; the activity log
+//! [`forms`] (an item's option groups in [`options`]); what arrives from the relay is [`network`]; the activity log
 //! is [`activity`]; the day's report over the Dashboard is [`report`]. Requests leave through `outbox` as typed
 //! [`kfood_protocol::Request`]s, which the event loop hands to the network
 //! task.
@@ -26,6 +26,7 @@ pub mod activity;
 pub mod changes;
 pub mod forms;
 pub mod network;
+pub mod options;
 pub mod report;
 pub mod screens;
 pub mod state;
@@ -245,6 +246,7 @@ impl App {
             Action::Revoke => self.start_revoke(),
             Action::Refresh => self.refresh(),
             Action::Report => self.open_report(),
+            Action::Options => self.edit_options(),
             Action::Input(e) => self.input(e),
             Action::NextField => self.with_form(|f| f.move_focus(1)),
             Action::PrevField => self.with_form(|f| f.move_focus(-1)),

@@ -145,6 +145,8 @@ pub enum NetCmd {
 pub enum FormKind {
     NewItem,
     EditItem(String),
+    /// The option groups of this item (DESIGN §14).
+    ItemOptions(String),
     Announce,
     NewPromo,
     EditPromo(String),
@@ -232,6 +234,8 @@ pub enum Action {
     Refresh,
     /// The Dashboard's `R`: today's report.
     Report,
+    /// The menu editor's `o`: the selected item's option groups.
+    Options,
     Input(Edit),
     NextField,
     PrevField,
