@@ -47,6 +47,8 @@ pub mod kind {
     pub const PAYMENT_FAILED: &str = "payment_failed";
     pub const PAYMENT_REFUNDED: &str = "payment_refunded";
     pub const LINE_DONE: &str = "line_done";
+    pub const CAPACITY_SET: &str = "capacity_set";
+    pub const CAPACITY_UPDATE: &str = "capacity_update";
 }
 
 // ---------------------------------------------------------------- requests
@@ -121,6 +123,9 @@ pub struct OrderPlace {
     pub promo_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_total_cents: Option<i64>,
+    /// For later (DESIGN §14): RFC 3339, checked by the relay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_for: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -388,6 +393,9 @@ pub struct Snapshot {
     pub alerts: Option<Vec<SystemAlert>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promos: Option<Vec<Promo>>,
+    /// The kitchen's capacity setting (DESIGN §14), in every snapshot.
+    #[serde(default)]
+    pub capacity: crate::capacity::Capacity,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

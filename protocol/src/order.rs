@@ -11,6 +11,8 @@ use crate::{Party, Role, UserRef};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OrderStatus {
+    /// Placed for later (DESIGN §14): goes to the kitchen at its fire time.
+    Scheduled,
     Pending,
     Preparing,
     Ready,
@@ -19,7 +21,8 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 5] = [
+    pub const ALL: [OrderStatus; 6] = [
+        OrderStatus::Scheduled,
         OrderStatus::Pending,
         OrderStatus::Preparing,
         OrderStatus::Ready,
@@ -29,6 +32,7 @@ impl OrderStatus {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            OrderStatus::Scheduled => "scheduled",
             OrderStatus::Pending => "pending",
             OrderStatus::Preparing => "preparing",
             OrderStatus::Ready => "ready",
@@ -42,9 +46,16 @@ impl OrderStatus {
         matches!(self, OrderStatus::Delivered | OrderStatus::Cancelled)
     }
 
-    /// The status a bump moves to.
+    /// Whether the owning customer may still cancel the order or change its
+    /// instructions: before the kitchen starts it (DESIGN §5, §14).
+    pub fn customer_may_change(self) -> bool {
+        matches!(self, OrderStatus::Scheduled | OrderStatus::Pending)
+    }
+
+    /// The status a bump moves to (a scheduled order's is firing it).
     pub fn next(self) -> Option<OrderStatus> {
         match self {
+            OrderStatus::Scheduled => Some(OrderStatus::Pending),
             OrderStatus::Pending => Some(OrderStatus::Preparing),
             OrderStatus::Preparing => Some(OrderStatus::Ready),
             OrderStatus::Ready => Some(OrderStatus::Delivered),
@@ -53,7 +64,7 @@ impl OrderStatus {
     }
 
     /// The status a recall moves back to (DESIGN §6: `delivered → ready`,
-    /// `ready → preparing`, `preparing → pending`).
+    /// `ready → preparing`, `preparing → pending`; never back to `scheduled`).
     pub fn previous(self) -> Option<OrderStatus> {
         match self {
             OrderStatus::Preparing => Some(OrderStatus::Pending),
@@ -86,7 +97,9 @@ pub enum Transition {
 /// Decides whether `role` (the owner, when a customer) may move an order from
 /// `from` to `to`. `last_change_ms` is when the order was moved forward into
 /// `from` ([`Order::entered_ms`]): a recall must come within
-/// [`RECALL_WINDOW_SECS`] of it.
+/// [`RECALL_WINDOW_SECS`] of it. A scheduled order goes to `pending` by the
+/// relay ([`Role::System`]) at its fire time, or earlier by crew or admin;
+/// the relay itself does nothing else.
 pub fn check_transition(
     from: OrderStatus,
     to: OrderStatus,
@@ -108,12 +121,15 @@ pub fn check_transition(
     if from.is_final() && !(recall_of_delivered && role.is_staff()) {
         return refuse("the order is closed");
     }
+    if role == Role::System && !(from == OrderStatus::Scheduled && to == OrderStatus::Pending) {
+        return refuse("the relay only fires scheduled orders");
+    }
     if to == OrderStatus::Cancelled {
         return match (role, from) {
-            (_, OrderStatus::Pending) => Ok(Transition::Cancel),
+            (_, OrderStatus::Scheduled | OrderStatus::Pending) => Ok(Transition::Cancel),
             (Role::Crew | Role::Admin, OrderStatus::Preparing) => Ok(Transition::Cancel),
             (Role::Customer, _) => refuse("the kitchen has started it"),
-            _ => refuse("only pending or preparing orders can be cancelled"),
+            _ => refuse("only scheduled, pending or preparing orders can be cancelled"),
         };
     }
     if role == Role::Customer {
@@ -123,6 +139,9 @@ pub fn check_transition(
     }
     if from.next() == Some(to) {
         return Ok(Transition::Bump);
+    }
+    if to == OrderStatus::Scheduled {
+        return refuse("an order never goes back to scheduled");
     }
     if from.previous() == Some(to) {
         if now_ms - last_change_ms <= RECALL_WINDOW_SECS * 1000 {
@@ -237,6 +256,13 @@ pub struct Order {
     pub prep_minutes: u32,
     pub delivery_minutes: u32,
     pub eta: Option<String>,
+    /// When the customer wants it (DESIGN §14); `None` unless placed for later.
+    #[serde(default)]
+    pub scheduled_for: Option<String>,
+    /// When the kitchen is to have it ready: its 15-minute slot (DESIGN
+    /// §14). `None` only on orders placed before capacity existed.
+    #[serde(default)]
+    pub ready_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     pub history: Vec<HistoryEntry>,
@@ -288,6 +314,21 @@ impl Order {
             .and_then(|i| crate::time::parse_ms(&self.history[i].at))
             .or_else(|| crate::time::parse_ms(&self.created_at))
             .unwrap_or(0)
+    }
+
+    /// When the order reached the kitchen: its move to `pending` (a
+    /// scheduled order's firing), else when it was placed. The crew's
+    /// ticket age (`WARN`) counts from here (DESIGN §14).
+    pub fn kitchen_since_ms(&self) -> Millis {
+        let placed = crate::time::parse_ms(&self.created_at).unwrap_or(0);
+        if self.history.first().map(|h| h.status) != Some(OrderStatus::Scheduled) {
+            return placed;
+        }
+        self.history
+            .iter()
+            .find(|h| h.status == OrderStatus::Pending)
+            .and_then(|h| crate::time::parse_ms(&h.at))
+            .unwrap_or(placed)
     }
 
     /// Appends a history entry, keeping at most [`MAX_HISTORY`] (DESIGN §6):
@@ -399,11 +440,13 @@ impl Order {
     }
 
     /// Open and past its ETA. A pickup order that is ready waits for its
-    /// customer, not the kitchen, so it is never late.
+    /// customer, not the kitchen, so it is never late; a scheduled one has
+    /// not reached the kitchen yet.
     pub fn is_late(&self, now_ms: Millis) -> bool {
         let waiting_for_pickup =
             self.status == OrderStatus::Ready && self.fulfillment.kind == FulfillmentKind::Pickup;
         !self.status.is_final()
+            && self.status != OrderStatus::Scheduled
             && !waiting_for_pickup
             && self
                 .eta
@@ -413,19 +456,26 @@ impl Order {
     }
 
     /// The promised time, from when the order entered its status: the prep
-    /// still to do and, for a delivery, the ride. `None` once final.
+    /// still to do and, for a delivery, the ride. Until it is ready, never
+    /// before its slot's `ready_at` (DESIGN §14: a kitchen that starts early
+    /// still hands it over then). `None` once final.
     pub fn compute_eta(&self) -> Option<String> {
         let since = self.entered_ms();
         let ride = match self.fulfillment.kind {
-            FulfillmentKind::Delivery => i64::from(self.delivery_minutes),
+            FulfillmentKind::Delivery => i64::from(self.delivery_minutes) * 60_000,
             FulfillmentKind::Pickup => 0,
         };
-        let minutes = match self.status {
-            OrderStatus::Pending | OrderStatus::Preparing => i64::from(self.prep_minutes) + ride,
-            OrderStatus::Ready => ride,
+        let slot = self.ready_at.as_deref().and_then(crate::time::parse_ms);
+        let ready = match self.status {
+            OrderStatus::Scheduled => slot.unwrap_or(since),
+            OrderStatus::Pending | OrderStatus::Preparing => {
+                let kitchen = since + i64::from(self.prep_minutes) * 60_000;
+                slot.map_or(kitchen, |s| s.max(kitchen))
+            }
+            OrderStatus::Ready => since,
             OrderStatus::Delivered | OrderStatus::Cancelled => return None,
         };
-        Some(crate::time::format_ms(since + minutes * 60_000))
+        Some(crate::time::format_ms(ready + ride))
     }
 }
 
@@ -476,6 +526,8 @@ pub(crate) mod tests_support {
             prep_minutes: 12,
             delivery_minutes: 0,
             eta: None,
+            scheduled_for: None,
+            ready_at: None,
             created_at: at.clone(),
             updated_at: at.clone(),
             history: vec![HistoryEntry {
@@ -551,6 +603,26 @@ mod tests {
         );
         check(Cancelled, Cancelled, Role::Customer, 0, Ok(Same));
         check(Delivered, Ready, Role::Customer, 0, it);
+        // Scheduled orders (DESIGN §14): fired by the relay or early by the
+        // kitchen, cancelled by anyone like a pending one, never gone back to.
+        for role in [Role::Crew, Role::Admin, Role::System] {
+            check(Scheduled, Pending, role, 0, Ok(Bump));
+        }
+        for role in [Role::Customer, Role::Crew, Role::Admin] {
+            check(Scheduled, Cancelled, role, 0, Ok(Cancel));
+        }
+        check(
+            Scheduled,
+            Pending,
+            Role::Customer,
+            0,
+            Err(ErrorCode::Forbidden),
+        );
+        check(Scheduled, Preparing, Role::Crew, 0, it);
+        check(Pending, Scheduled, Role::Crew, 0, it);
+        check(Preparing, Scheduled, Role::Admin, 0, it);
+        check(Pending, Preparing, Role::System, 0, it);
+        check(Scheduled, Cancelled, Role::System, 0, it);
     }
 
     #[test]
@@ -586,6 +658,8 @@ mod tests {
             prep_minutes: 10,
             delivery_minutes: 0,
             eta: eta.map(at),
+            scheduled_for: None,
+            ready_at: None,
             created_at: at(0),
             updated_at: at(0),
             history: vec![],
@@ -597,6 +671,7 @@ mod tests {
         assert!(!order(Ready, Pickup, Some(NOW - 1)).is_late(NOW));
         assert!(order(Ready, Delivery, Some(NOW - 1)).is_late(NOW));
         assert!(!order(Delivered, Delivery, None).is_late(NOW));
+        assert!(!order(Scheduled, Pickup, Some(NOW - 1)).is_late(NOW));
     }
 
     /// A recall does not restart the clock: the forward move into the status
@@ -730,6 +805,38 @@ mod tests {
         }
         assert_eq!(p.history.len(), crate::limits::MAX_HISTORY);
         assert_eq!(p.entered_ms(), NOW);
+    }
+
+    /// A scheduled order: its eta is its slot; fired, its age and eta count
+    /// from the firing, never before the slot.
+    #[test]
+    fn scheduled_orders_count_from_firing() {
+        let mut o = tests_support::order(1, "ann");
+        let ready = NOW + 3_600_000;
+        o.status = Scheduled;
+        o.history[0].status = Scheduled;
+        o.ready_at = Some(crate::time::format_ms(ready));
+        assert_eq!(o.compute_eta(), o.ready_at);
+        assert_eq!(o.kitchen_since_ms(), NOW);
+        let fire = ready - 12 * 60_000;
+        o.status = Pending;
+        o.push_history(HistoryEntry {
+            status: Pending,
+            at: crate::time::format_ms(fire),
+            by: crate::capacity::relay_actor(),
+            note: None,
+        });
+        assert_eq!(o.entered_ms(), fire);
+        assert_eq!(o.kitchen_since_ms(), fire);
+        assert_eq!(o.compute_eta(), o.ready_at);
+        // Fired early, the slot still holds; started late, the kitchen's time.
+        o.history[1].at = crate::time::format_ms(NOW);
+        assert_eq!(o.compute_eta(), o.ready_at);
+        o.history[1].at = crate::time::format_ms(ready);
+        assert_eq!(
+            o.compute_eta(),
+            Some(crate::time::format_ms(ready + 12 * 60_000))
+        );
     }
 
     #[test]

@@ -532,9 +532,9 @@ async fn menu(shared: Arc<Shared>) -> Result<impl Reply, Rejection> {
         .send(Command::Menu { reply: tx })
         .await
         .map_err(|_| stopping())?;
-    let items = rx.await.map_err(|_| stopping())?;
+    let (items, capacity) = rx.await.map_err(|_| stopping())?;
     Ok(warp::reply::json(
-        &json!({ "items": items, "tz": shared.limits.tz }),
+        &json!({ "items": items, "capacity": capacity, "tz": shared.limits.tz }),
     ))
 }
 

@@ -48,6 +48,10 @@ pub const CORE_QUEUE: usize = 4096;
 pub const WRITER_QUEUE: usize = 2 * writer::MAX_GROUP;
 /// How often alerts and log retention are checked.
 pub const TICK: Duration = Duration::from_secs(5);
+/// Least time between two fire commands: the core fires everything due at
+/// once, so this only keeps a clock that jumps from turning the timer into
+/// a busy loop.
+const FIRE_GAP: Duration = Duration::from_millis(200);
 /// Time sockets get to say goodbye on shutdown.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -113,6 +117,7 @@ pub async fn run(
         shutdown: shutdown.clone(),
     });
     tracing::info!(addr = %listener.local_addr()?, head_seq = core.head_seq(), log_id = %core.log_id, "relay listening");
+    let next_fire = core.next_fire();
     let core_task = tokio::spawn(core.run(core_rx, writer_tx));
     let writer_task = tokio::spawn(writer::run(
         shared.clone(),
@@ -122,6 +127,7 @@ pub async fn run(
     ));
     let metrics_task = tokio::spawn(metrics::run(shared.clone()));
     let ticker = tokio::spawn(tick(shared.clone()));
+    let fire_timer = tokio::spawn(fire_timer(shared.clone(), next_fire));
 
     let tracker = TaskTracker::new();
     server::accept_loop(listener, opts.tls, shared.clone(), tracker.clone()).await;
@@ -134,6 +140,7 @@ pub async fn run(
         tracing::warn!("some connections did not close in time");
     }
     ticker.abort();
+    fire_timer.abort();
     metrics_task.abort();
     let _ = core_tx.send(Command::Shutdown).await;
     drop(core_tx);
@@ -161,5 +168,40 @@ async fn tick(shared: Arc<shared::Shared>) {
         {
             break;
         }
+    }
+}
+
+/// The fire timer of scheduled orders (DESIGN §14): sleeps until the core's
+/// next fire time (at once for one overdue at start) and asks the core to
+/// fire what is due. The core says when the next time changes.
+async fn fire_timer(
+    shared: Arc<shared::Shared>,
+    mut next: watch::Receiver<Option<kfood_protocol::time::Millis>>,
+) {
+    loop {
+        let at = *next.borrow_and_update();
+        let sleep = async {
+            match at {
+                Some(t) => {
+                    let wait = (t - kfood_protocol::time::now_ms()).max(0);
+                    tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+                }
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = shared.shutdown.cancelled() => break,
+            changed = next.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+                continue;
+            }
+            _ = sleep => {}
+        }
+        if shared.core.send(Command::Fire).await.is_err() {
+            break;
+        }
+        tokio::time::sleep(FIRE_GAP).await;
     }
 }

@@ -16,6 +16,7 @@ use kfood_protocol::time::{format_ms, Millis};
 use kfood_protocol::{card, limits, ErrorCode, ProtocolError, Role};
 use serde_json::{json, Value};
 
+use super::schedule::{self, Timing};
 use super::{Caller, Decision};
 use crate::log::State;
 use crate::payment::PaymentGateway;
@@ -35,12 +36,26 @@ struct Priced {
 }
 
 pub fn quote(st: &State, req: &m::OrderPlace, now: Millis) -> Result<Value, ProtocolError> {
+    let when = schedule::requested_time(req, now)?;
     let p = price(st, req, now)?;
+    let timing = timing_of(st, when, &p, now)?;
     Ok(json!({
         "subtotal_cents": p.subtotal,
         "discount_cents": p.discount,
         "total_cents": p.subtotal - p.discount,
+        "ready_at": format_ms(timing.ready_at),
     }))
+}
+
+/// The capacity checks and ready time of a priced order (DESIGN §14).
+fn timing_of(
+    st: &State,
+    when: Option<Millis>,
+    p: &Priced,
+    now: Millis,
+) -> Result<Timing, ProtocolError> {
+    let kind = p.fulfillment.kind;
+    schedule::timing(st, when, p.prep, kind, DEFAULT_DELIVERY_MINUTES, now)
 }
 
 fn price(st: &State, req: &m::OrderPlace, now: Millis) -> Result<Priced, ProtocolError> {
@@ -211,7 +226,9 @@ pub fn place(
     {
         return Ok(json!({ "order": o }));
     }
+    let when = schedule::requested_time(&req, now)?;
     let priced = price(st, &req, now)?;
+    let timing = timing_of(st, when, &priced, now)?;
     let total = priced.subtotal - priced.discount;
     if let Some(expected) = req.expected_total_cents.filter(|e| *e != total) {
         return Err(ProtocolError::new(
@@ -246,6 +263,8 @@ pub fn place(
         payment,
         prep_minutes: priced.prep,
         eta: None,
+        scheduled_for: None,
+        ready_at: None,
         created_at: at.clone(),
         updated_at: at.clone(),
         history: vec![HistoryEntry {
@@ -256,7 +275,7 @@ pub fn place(
         }],
         modified: false,
     };
-    order.eta = order.compute_eta();
+    schedule::stamp(&mut order, timing);
     d.emit(
         Event::OrderCreated(order_event(&order)),
         None,
@@ -269,7 +288,10 @@ pub fn place(
             Some(caller.sender()),
         );
     }
-    let text = format!("placed {} ({} cents)", order.code, order.total_cents);
+    let mut text = format!("placed {} ({} cents)", order.code, order.total_cents);
+    if let Some(at) = &order.scheduled_for {
+        text = format!("{text} for {at}");
+    }
     d.note(&caller.user, ActivityKind::Order, text, Some(id));
     Ok(json!({ "order": order }))
 }
@@ -378,7 +400,7 @@ pub fn modify(
 ) -> Result<Value, ProtocolError> {
     let instructions = checked_text("instructions", &req.instructions, limits::MAX_NOTES_CHARS)?;
     let mut o = order_for(st, caller, req.order_id)?.clone();
-    if o.status != OrderStatus::Pending {
+    if !o.status.customer_may_change() {
         return Err(ProtocolError::new(
             ErrorCode::InvalidTransition,
             format!("{} is {} and can no longer be changed", o.code, o.status),
@@ -519,6 +541,17 @@ pub fn update(
                 status_changed = true;
             }
         }
+    }
+    // A scheduled order's fire time is its ready time less its prep as
+    // placed (DESIGN §14): its minutes change once it is in the kitchen.
+    if o.status == OrderStatus::Scheduled && (f.prep.is_some() || f.ride.is_some()) {
+        return Err(ProtocolError::new(
+            ErrorCode::InvalidTransition,
+            format!(
+                "{} is scheduled: fire it before changing its minutes",
+                o.code
+            ),
+        ));
     }
     let note_on_cancelled = o.status == OrderStatus::Cancelled && f.note.is_some();
     if note_on_cancelled

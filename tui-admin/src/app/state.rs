@@ -255,7 +255,8 @@ impl StatusFilter {
         use OrderStatus::*;
         match self {
             StatusFilter::All => StatusFilter::Open,
-            StatusFilter::Open => StatusFilter::Is(Pending),
+            StatusFilter::Open => StatusFilter::Is(Scheduled),
+            StatusFilter::Is(Scheduled) => StatusFilter::Is(Pending),
             StatusFilter::Is(Pending) => StatusFilter::Is(Preparing),
             StatusFilter::Is(Preparing) => StatusFilter::Is(Ready),
             StatusFilter::Is(Ready) => StatusFilter::Is(Delivered),

@@ -40,7 +40,8 @@ impl Column {
             OrderStatus::Pending => Some(Column::Pending),
             OrderStatus::Preparing => Some(Column::Preparing),
             OrderStatus::Ready => Some(Column::Ready),
-            OrderStatus::Delivered | OrderStatus::Cancelled => None,
+            // A scheduled order is not on the board until it fires.
+            OrderStatus::Scheduled | OrderStatus::Delivered | OrderStatus::Cancelled => None,
         }
     }
 }

@@ -160,7 +160,11 @@ impl App {
                     self.say(Level::Good, format!("{code} delivered. Enjoy!"))
                 }
                 OrderStatus::Cancelled => self.say(Level::Info, format!("{code} was cancelled.")),
+                OrderStatus::Pending if before.status == OrderStatus::Scheduled => {
+                    self.say(Level::Info, format!("{code} went to the kitchen."))
+                }
                 OrderStatus::Pending => self.say(Level::Info, format!("{code} is pending again.")),
+                OrderStatus::Scheduled => self.say(Level::Info, format!("{code} is scheduled.")),
             }
             return;
         }

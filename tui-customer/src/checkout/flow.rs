@@ -66,6 +66,7 @@ impl Checkout {
         let text = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
         OrderPlace {
             client_order_id: None,
+            scheduled_for: None,
             items: cart
                 .iter()
                 .map(|l| LineRequest {

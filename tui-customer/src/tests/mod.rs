@@ -67,7 +67,7 @@ fn order(id: u64, status: OrderStatus) -> Order {
     ];
     let steps = ["preparing", "ready", "delivered"];
     let n = match status {
-        OrderStatus::Pending | OrderStatus::Cancelled => 0,
+        OrderStatus::Scheduled | OrderStatus::Pending | OrderStatus::Cancelled => 0,
         OrderStatus::Preparing => 1,
         OrderStatus::Ready => 2,
         OrderStatus::Delivered => 3,
@@ -112,6 +112,7 @@ fn snapshot(orders: Vec<Order>) -> AppEvent {
         reset: false,
         alerts: None,
         promos: None,
+        capacity: Default::default(),
     };
     AppEvent::Message(Envelope::new("snapshot", serde_json::to_value(s).unwrap()))
 }

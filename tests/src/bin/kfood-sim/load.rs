@@ -292,6 +292,8 @@ fn start_bots(
                 tokio::spawn(admin_events(events, shared.clone()));
                 roles.admin.get_or_insert(conn);
             }
+            // No connection signs in as the relay itself.
+            Role::System => {}
         }
     }
     roles

@@ -69,6 +69,7 @@ pub fn random_order(rng: &mut impl Rng, menu: &[String]) -> OrderPlace {
         payment: Some(payment),
         promo_code: None,
         expected_total_cents: None,
+        scheduled_for: None,
     }
 }
 
