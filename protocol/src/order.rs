@@ -456,9 +456,10 @@ impl Order {
     }
 
     /// The promised time, from when the order entered its status: the prep
-    /// still to do and, for a delivery, the ride. Until it is ready, never
-    /// before its slot's `ready_at` (DESIGN §14: a kitchen that starts early
-    /// still hands it over then). `None` once final.
+    /// still to do and, for a delivery, the ride. A scheduled or pending
+    /// order waits for its slot, so its eta is never before its `ready_at`
+    /// (DESIGN §14); once preparing, it is the kitchen's own estimate.
+    /// `None` once final.
     pub fn compute_eta(&self) -> Option<String> {
         let since = self.entered_ms();
         let ride = match self.fulfillment.kind {
@@ -468,10 +469,11 @@ impl Order {
         let slot = self.ready_at.as_deref().and_then(crate::time::parse_ms);
         let ready = match self.status {
             OrderStatus::Scheduled => slot.unwrap_or(since),
-            OrderStatus::Pending | OrderStatus::Preparing => {
+            OrderStatus::Pending => {
                 let kitchen = since + i64::from(self.prep_minutes) * 60_000;
                 slot.map_or(kitchen, |s| s.max(kitchen))
             }
+            OrderStatus::Preparing => since + i64::from(self.prep_minutes) * 60_000,
             OrderStatus::Ready => since,
             OrderStatus::Delivered | OrderStatus::Cancelled => return None,
         };
@@ -836,6 +838,18 @@ mod tests {
         assert_eq!(
             o.compute_eta(),
             Some(crate::time::format_ms(ready + 12 * 60_000))
+        );
+        // Started, the kitchen's own estimate.
+        o.status = Preparing;
+        o.push_history(HistoryEntry {
+            status: Preparing,
+            at: crate::time::format_ms(NOW),
+            by: crate::capacity::relay_actor(),
+            note: None,
+        });
+        assert_eq!(
+            o.compute_eta(),
+            Some(crate::time::format_ms(NOW + 12 * 60_000))
         );
     }
 

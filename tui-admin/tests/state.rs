@@ -173,6 +173,12 @@ fn orders_filter_sort_detail() {
     assert_eq!(app.status_filter, StatusFilter::Open);
     assert_eq!(ids(&app), [42, 43, 44]);
     app.update(Action::CycleStatus);
+    assert_eq!(
+        app.status_filter,
+        StatusFilter::Is(kfood_protocol::OrderStatus::Scheduled)
+    );
+    assert!(ids(&app).is_empty(), "none scheduled");
+    app.update(Action::CycleStatus);
     assert_eq!(ids(&app), [43], "pending only");
     for _ in 0..5 {
         app.update(Action::CycleStatus);
