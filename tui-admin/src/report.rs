@@ -304,7 +304,7 @@ pub fn csv(r: &DayReport) -> String {
         s.push_str(&format!("{k},{}\n", field(&v)));
     }
     s.push_str("\norders_by_status\nstatus,orders\n");
-    for (k, n) in &r.orders_by_status {
+    for (k, n) in by_status(r) {
         s.push_str(&format!("{},{n}\n", field(k)));
     }
     s.push_str("\nitems\nitem_id,name,qty,revenue_cents\n");
