@@ -85,7 +85,7 @@ fn the_table_fits_80_columns() {
         "avg 11.2 min · p90 -",
         "12:00          4        $54.00",
         "K-0003  18:03      $13.50  Amy (customer): changed my mind",
-        "pending 1  preparing 0  ready 0  delivered 3  cancelled 1",
+        "scheduled 0  pending 1  preparing 0  ready 0  delivered 3\n                  cancelled 1",
         "Payment failures  2",
     ] {
         assert!(text.contains(want), "{want:?} in\n{text}");
