@@ -26,6 +26,7 @@ pub mod messages;
 pub mod model;
 pub mod options;
 pub mod order;
+pub mod report;
 pub mod request;
 pub mod sanitize;
 #[cfg(feature = "term")]

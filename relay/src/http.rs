@@ -1,5 +1,6 @@
 //! The HTTP API of DESIGN §2: login, register, the polling fallback, the
-//! public menu, health and metrics. Routes return `impl Filter + Clone`; auth
+//! public menu, the day's report (§14, built in `report`), health and
+//! metrics. Routes return `impl Filter + Clone`; auth
 //! comes after the path so an unknown path is a 404, not a 401.
 
 use std::convert::Infallible;
@@ -140,6 +141,12 @@ pub fn routes(
         .and(warp::get())
         .and(with_shared(shared.clone()))
         .and_then(menu);
+    let report = warp::path!("api" / "report")
+        .and(warp::get())
+        .and(with_shared(shared.clone()))
+        .and(bearer(shared.clone()))
+        .and(warp::query::<ReportQuery>())
+        .and_then(report);
     let health = warp::path!("healthz")
         .and(warp::get())
         .and(with_shared(shared.clone()))
@@ -159,6 +166,7 @@ pub fn routes(
         .or(events)
         .or(messages)
         .or(menu)
+        .or(report)
         .or(health)
         .or(metrics)
         .recover(recover)
@@ -486,6 +494,29 @@ async fn messages(
         }
     }
     Ok(warp::reply::json(&json!({ "replies": replies })))
+}
+
+#[derive(Debug, Deserialize)]
+struct ReportQuery {
+    date: Option<String>,
+}
+
+/// `GET /api/report?date=YYYY-MM-DD` (DESIGN §14): admins only.
+async fn report(
+    shared: Arc<Shared>,
+    caller: Caller,
+    q: ReportQuery,
+) -> Result<impl Reply, Rejection> {
+    if caller.role() != Role::Admin {
+        return Err(reject(
+            StatusCode::FORBIDDEN,
+            ProtocolError::new(ErrorCode::Forbidden, "the day's report is for admins"),
+        ));
+    }
+    match crate::report::day_report(&shared, q.date.as_deref()).await {
+        Ok(r) => Ok(warp::reply::json(&r)),
+        Err(e) => Err(reject(status_for(e.code), e)),
+    }
 }
 
 async fn menu(shared: Arc<Shared>) -> Result<impl Reply, Rejection> {

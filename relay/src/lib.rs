@@ -18,6 +18,7 @@ pub mod log;
 pub mod metrics;
 pub mod payment;
 pub mod presence;
+pub mod report;
 pub mod server;
 pub mod shared;
 pub mod store;

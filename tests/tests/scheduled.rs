@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 /// Bibimbap's prep minutes in the demo menu, in ms.
 const BIBIMBAP_PREP: i64 = 12 * 60_000;
 /// The relay's default delivery minutes, in ms.
+#[allow(dead_code)]
 const RIDE: i64 = 25 * 60_000;
 
 fn ms(v: &Value) -> i64 {

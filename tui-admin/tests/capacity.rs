@@ -14,7 +14,12 @@ use serde_json::json;
 fn sent(app: &mut App) -> Vec<(String, String, serde_json::Value)> {
     std::mem::take(&mut app.outbox)
         .into_iter()
-        .map(|NetCmd::Request { id, request }| (id, request.kind().to_owned(), request.data()))
+        .filter_map(|c| match c {
+            NetCmd::Request { id, request } => {
+                Some((id, request.kind().to_owned(), request.data()))
+            }
+            NetCmd::Report { .. } => None,
+        })
         .collect()
 }
 

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use kfood_admin::app::{Action, App, Screen};
+use kfood_admin::app::{Action, App, AppEvent, NetCmd, Screen};
 use kfood_admin::form::Edit;
 
 #[track_caller]
@@ -266,4 +266,76 @@ fn orders_filter_by_station() {
     assert_eq!(app.visible_orders().len(), 5);
     app.update(Action::CycleStation);
     assert_eq!(app.station_filter, None, "after the last, every station");
+}
+
+/// `R` on the Dashboard asks the network task for today's report, says it
+/// is waiting, then draws the report over the Dashboard; Esc closes it.
+#[test]
+fn day_report() {
+    let mut app = busy_app();
+    app.update(Action::Report);
+    assert_eq!(
+        std::mem::take(&mut app.outbox),
+        [NetCmd::Report { date: None }]
+    );
+    assert!(text(&draw(&app, 80, 24)).contains("asking the relay"));
+    app.handle(AppEvent::Report(Ok(Box::new(common::day_report()))));
+    snap("report_80x24", &app, 80, 24);
+    app.update(Action::Down);
+    app.update(Action::Down);
+    snap("report_scrolled_80x24", &app, 80, 24);
+    app.update(Action::Close);
+    assert!(!text(&draw(&app, 80, 24)).contains("Report 2026-11-22"));
+    // A report that arrives after the overlay closed is not drawn.
+    app.handle(AppEvent::Report(Err("cannot reach the relay".into())));
+    assert!(!text(&draw(&app, 80, 24)).contains("cannot reach"));
+}
+
+/// `o` in the menu editor edits the selected item's option groups, one per
+/// line; a line the protocol's rule refuses is refused at that line, and a
+/// good form sends the item's groups.
+#[test]
+fn option_groups_editor() {
+    let mut app = on(Screen::Menu);
+    let mut item = common::menu()[0].clone();
+    item["options"] = serde_json::json!([
+        {"id": "spice", "name": "Spice level", "min": 0, "max": 1, "choices": [
+            {"id": "mild", "name": "Mild", "price_cents": 0},
+            {"id": "medium", "name": "Medium", "price_cents": 0},
+            {"id": "hot", "name": "Hot", "price_cents": 0}]},
+        {"id": "extras", "name": "Extras", "min": 0, "max": 2, "choices": [
+            {"id": "egg", "name": "+egg", "price_cents": 150},
+            {"id": "cheese", "name": "Cheese", "price_cents": 100}]}
+    ]);
+    app.handle(env(
+        "menu_update",
+        serde_json::json!({"op": "upsert", "item": item}),
+    ));
+    app.update(Action::Options);
+    snap("menu_options_80x24", &app, 80, 24);
+    app.update(Action::NextField);
+    app.update(Action::NextField);
+    for c in "side 0-2: kimchi 0".chars() {
+        app.update(Action::Input(Edit::Char(c)));
+    }
+    app.update(Action::Submit);
+    assert!(app.outbox.is_empty(), "refused before sending");
+    snap("menu_options_refused_80x24", &app, 80, 24);
+    app.update(Action::Input(Edit::Clear));
+    for c in "side 0-1: kimchi 0".chars() {
+        app.update(Action::Input(Edit::Char(c)));
+    }
+    app.update(Action::Submit);
+    let sent = std::mem::take(&mut app.outbox);
+    let [NetCmd::Request { request, .. }] = sent.as_slice() else {
+        panic!("one request: {sent:?}")
+    };
+    let data = request.data();
+    assert_eq!(data["op"], "upsert");
+    assert_eq!(data["item"]["id"], "bibimbap");
+    let groups = data["item"]["options"].as_array().unwrap();
+    let ids: Vec<_> = groups.iter().map(|g| g["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["spice", "extras", "side"]);
+    assert_eq!(groups[1]["choices"][0]["price_cents"], 150);
+    assert_eq!(groups[1]["choices"][0]["name"], "+egg");
 }

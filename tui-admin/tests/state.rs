@@ -16,7 +16,12 @@ use serde_json::{json, Value};
 fn sent(app: &mut kfood_admin::app::App) -> Vec<(String, String, Value)> {
     std::mem::take(&mut app.outbox)
         .into_iter()
-        .map(|NetCmd::Request { id, request }| (id, request.kind().to_owned(), request.data()))
+        .filter_map(|cmd| match cmd {
+            NetCmd::Request { id, request } => {
+                Some((id, request.kind().to_owned(), request.data()))
+            }
+            NetCmd::Report { .. } => None,
+        })
         .collect()
 }
 

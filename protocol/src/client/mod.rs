@@ -40,6 +40,7 @@ mod error;
 pub mod login;
 pub mod outbox;
 pub mod relays;
+pub mod report;
 pub mod seq;
 mod transport;
 

@@ -133,6 +133,11 @@ pub enum Command {
     Stats {
         reply: oneshot::Sender<Stats>,
     },
+    /// The orders a day's report reads (`GET /api/report`, DESIGN §14).
+    Report {
+        day: kfood_protocol::report::Day,
+        reply: oneshot::Sender<kfood_protocol::report::DayOrders>,
+    },
     /// A write failed: raise a `store_error` alert.
     StoreFailed(String),
     /// Stop after everything queued so far is handed to the writer.
@@ -400,6 +405,9 @@ impl Core {
             }
             Command::Stats { reply } => {
                 let _ = reply.send(stats::stats(&self.state, &self.watch, now));
+            }
+            Command::Report { day, reply } => {
+                let _ = reply.send(crate::report::day_orders(&self.state, &day));
             }
             Command::StoreFailed(cause) => {
                 if let Some(d) = alerts::store_failed(&self.state, &cause, now) {

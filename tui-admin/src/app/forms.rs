@@ -24,6 +24,7 @@ fn bad<T>(field: &str, why: &str) -> Result<T, FormError> {
 pub fn form_request(form: &Form<FormKind>, now_ms: Millis) -> Result<Request, FormError> {
     match &form.kind {
         FormKind::NewItem | FormKind::EditItem(_) => item_request(form),
+        FormKind::ItemOptions(id) => super::options::options_request(form, id),
         FormKind::Announce => announce_request(form, now_ms),
         FormKind::NewPromo | FormKind::EditPromo(_) => promo_request(form, now_ms),
         FormKind::NewUser => user_request(form),

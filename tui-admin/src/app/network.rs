@@ -27,6 +27,7 @@ impl App {
             AppEvent::Relay(ws) => self.relay = ws,
             AppEvent::Welcome(u) => self.user = Some(u),
             AppEvent::Reply { id, result } => self.on_reply(id, result),
+            AppEvent::Report(r) => self.on_report(r),
         }
     }
 

@@ -65,6 +65,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         }
         Overlay::Form(form) => overlay::form(app, frame, body, form),
         Overlay::Confirm(c) => overlay::confirm(app, frame, body, c),
+        Overlay::Report { view, scroll } => overlay::report(app, frame, body, view, *scroll),
     }
     // Tables and sparklines take no border set: their glyphs are swapped here.
     theme(app).asciify(frame.buffer_mut());

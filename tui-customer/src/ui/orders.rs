@@ -1,8 +1,8 @@
 //! My orders: the list (open ones first) and the selected order live, with
 //! its timeline, the kitchen's progress and notes.
 
-use kfood_protocol::options::options_label;
 use kfood_protocol::capacity::fire_ms;
+use kfood_protocol::options::options_label;
 use kfood_protocol::order::{FulfillmentKind, PaymentMethod, PaymentStatus};
 use kfood_protocol::sanitize::{clean_line, clean_text};
 use kfood_protocol::term::fmt;

@@ -17,7 +17,7 @@ use crate::conn::SimConn;
 use crate::procstat;
 use crate::report::{Latencies, Report};
 use crate::tokens::Minter;
-use crate::wire::{durable, random_order, status_update};
+use crate::wire::{durable, random_order, schedule, status_update};
 use crate::Target;
 
 #[derive(Args)]
@@ -51,6 +51,19 @@ pub struct LoadArgs {
     /// The relay's process id, when it runs on this machine: its RSS and CPU are reported.
     #[arg(long)]
     pub relay_pid: Option<u32>,
+    /// Share of orders placed for later (0 to 1, e.g. 0.1): scheduled 30–90
+    /// minutes ahead, so they wait in `scheduled` while the load runs and the
+    /// crew leave them be.
+    #[arg(long, default_value_t = 0.0, value_parser = share)]
+    pub scheduled_share: f64,
+}
+
+/// A share from 0 to 1.
+fn share(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("`{s}` is not a share from 0 to 1")),
+    }
 }
 
 #[derive(Args)]
@@ -78,6 +91,10 @@ type Heard = (Option<Instant>, Option<Instant>);
 struct Shared {
     placed: AtomicU64,
     acked: AtomicU64,
+    /// Of the acked orders, those placed for later.
+    scheduled: AtomicU64,
+    /// Share of orders placed for later (`--scheduled-share`).
+    scheduled_share: f64,
     place_to_ack: Mutex<Latencies>,
     update_to_customer: Mutex<Latencies>,
     /// (order id, status) → when crew sent the update.
@@ -160,7 +177,10 @@ struct Roles {
 
 pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
     let minter = Minter::from_env(args.target.relay_bin.clone(), args.target.data_dir.clone())?;
-    let shared = Arc::new(Shared::default());
+    let shared = Arc::new(Shared {
+        scheduled_share: args.scheduled_share,
+        ..Shared::default()
+    });
     let run_id = uuid::Uuid::new_v4().simple().to_string()[..6].to_owned();
     let mut users = Vec::new();
     users.extend((0..args.crew).map(|i| (format!("sim-{run_id}-crew-{i}"), Role::Crew)));
@@ -243,6 +263,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
         target_orders_per_sec: args.orders_per_sec,
         orders_placed: shared.placed.load(Ordering::Relaxed),
         orders_acked: acked,
+        orders_scheduled: shared.scheduled.load(Ordering::Relaxed),
         acked_per_sec: acked as f64 / elapsed.as_secs_f64().max(0.001),
         place_to_ack: lock(&shared.place_to_ack).summary(),
         update_to_customer: lock(&shared.update_to_customer).summary(),
@@ -438,13 +459,25 @@ fn note(e: Option<&Event>, shared: &Shared) {
 }
 
 async fn place(c: SimConn, shared: Arc<Shared>) {
-    let req = Request::OrderPlace(random_order(&mut rand::thread_rng(), &[]));
+    let (order, later) = {
+        let mut rng = rand::thread_rng();
+        let mut order = random_order(&mut rng, &[]);
+        let later = shared.scheduled_share > 0.0 && rng.gen_bool(shared.scheduled_share);
+        if later {
+            schedule(&mut order, &mut rng, kfood_protocol::time::now_ms());
+        }
+        (order, later)
+    };
+    let req = Request::OrderPlace(order);
     shared.placed.fetch_add(1, Ordering::Relaxed);
     let sent = Instant::now();
     match c.request(&req).await {
         Ok(_) => {
             lock(&shared.place_to_ack).push(sent.elapsed());
             shared.acked.fetch_add(1, Ordering::Relaxed);
+            if later {
+                shared.scheduled.fetch_add(1, Ordering::Relaxed);
+            }
         }
         Err(code) => shared.error(&code),
     }
@@ -487,6 +520,10 @@ async fn crew_loop(
         let Some(Event::OrderCreated(created)) = ev else {
             continue;
         };
+        // An order placed for later waits for its fire time, past the run.
+        if created.order.status == OrderStatus::Scheduled {
+            continue;
+        }
         let id = created.order_id;
         if (id as usize) % of != idx {
             continue;

@@ -8,6 +8,7 @@ mod kitchen;
 mod load;
 mod procstat;
 mod report;
+mod rush;
 mod tokens;
 mod wire;
 

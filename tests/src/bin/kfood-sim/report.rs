@@ -54,6 +54,8 @@ pub struct Report {
     pub target_orders_per_sec: f64,
     pub orders_placed: u64,
     pub orders_acked: u64,
+    /// Of the acked orders, those placed for later (`--scheduled-share`).
+    pub orders_scheduled: u64,
     pub acked_per_sec: f64,
     pub place_to_ack: Summary,
     pub update_to_customer: Summary,
@@ -91,9 +93,16 @@ impl Report {
             },
         ));
         t.push_str(&format!(
-            "orders placed {}   acked {}   acked/s {:.1}   reconnects {}\n\n",
+            "orders placed {}   acked {}   acked/s {:.1}   reconnects {}\n",
             self.orders_placed, self.orders_acked, self.acked_per_sec, self.reconnects
         ));
+        if self.orders_scheduled > 0 {
+            t.push_str(&format!(
+                "of them placed for later (scheduled) {}\n",
+                self.orders_scheduled
+            ));
+        }
+        t.push('\n');
         t.push_str(&self.relays_table());
         t.push_str(&format!(
             "{:<34} {:>8} {:>9} {:>9} {:>9} {:>9}\n",
