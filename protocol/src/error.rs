@@ -20,6 +20,10 @@ pub enum ErrorCode {
     PriceChanged,
     InvalidTransition,
     RateLimited,
+    /// Online ordering is paused (DESIGN §14).
+    OrderingPaused,
+    /// No 15-minute slot has room (DESIGN §14).
+    SlotFull,
     AuthFailed,
     TokenExpired,
     /// The relay's store is unreachable: nothing happened; try again (§15).
@@ -44,6 +48,8 @@ impl ErrorCode {
             ErrorCode::PriceChanged => "price_changed",
             ErrorCode::InvalidTransition => "invalid_transition",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::OrderingPaused => "ordering_paused",
+            ErrorCode::SlotFull => "slot_full",
             ErrorCode::AuthFailed => "auth_failed",
             ErrorCode::TokenExpired => "token_expired",
             ErrorCode::Unavailable => "unavailable",

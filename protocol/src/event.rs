@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::capacity::Capacity;
 use crate::envelope::Envelope;
 use crate::error::ProtocolError;
 use crate::menu::{MenuItem, MenuOp, Promo};
@@ -31,6 +32,8 @@ pub enum Event {
     Announcement(m::Announcement),
     SystemAlert(m::SystemAlert),
     PromoUpdate(Promo),
+    /// The kitchen's capacity setting after a `capacity_set` (DESIGN §14).
+    CapacityUpdate(Capacity),
 }
 
 /// `menu_update`'s `data`: `{op, item}`, the whole item after the change,
@@ -72,6 +75,7 @@ impl Event {
             Event::Announcement(_) => kind::ANNOUNCEMENT,
             Event::SystemAlert(_) => kind::SYSTEM_ALERT,
             Event::PromoUpdate(_) => kind::PROMO_UPDATE,
+            Event::CapacityUpdate(_) => kind::CAPACITY_UPDATE,
         }
     }
 
@@ -90,6 +94,7 @@ impl Event {
                 | kind::ANNOUNCEMENT
                 | kind::SYSTEM_ALERT
                 | kind::PROMO_UPDATE
+                | kind::CAPACITY_UPDATE
         )
     }
 
@@ -121,6 +126,7 @@ impl Event {
             kind::ANNOUNCEMENT => Event::Announcement(p(data)?),
             kind::SYSTEM_ALERT => Event::SystemAlert(p(data)?),
             kind::PROMO_UPDATE => Event::PromoUpdate(p(data)?),
+            kind::CAPACITY_UPDATE => Event::CapacityUpdate(p(data)?),
             other => {
                 return Err(ProtocolError::invalid(
                     "type",
@@ -192,6 +198,7 @@ impl Serialize for EventData<'_> {
             Event::Announcement(d) => d.serialize(s),
             Event::SystemAlert(d) => d.serialize(s),
             Event::PromoUpdate(d) => d.serialize(s),
+            Event::CapacityUpdate(d) => d.serialize(s),
         }
     }
 }
@@ -247,7 +254,7 @@ impl Visibility {
             Event::PaymentConfirmed(_) | Event::PaymentRefunded(_) | Event::PaymentFailed(_) => {
                 Visibility::CustomerAndAdmins { customer }
             }
-            Event::MenuUpdate(_) => Visibility::Everyone,
+            Event::MenuUpdate(_) | Event::CapacityUpdate(_) => Visibility::Everyone,
             Event::Announcement(a) => Visibility::Audience {
                 audience: a.audience,
             },

@@ -90,6 +90,10 @@ impl Secret {
         v.leeway = 0;
         v.set_required_spec_claims(&["exp", "iat", "sub"]);
         match jsonwebtoken::decode::<Claims>(token, &self.decoding, &v) {
+            // The relay's own role is never a user's (DESIGN §3).
+            Ok(data) if data.claims.role == Role::System => {
+                Err(TokenError::Invalid("no user has the system role".into()))
+            }
             Ok(data) => Ok(data.claims),
             Err(e) => match e.kind() {
                 ErrorKind::ExpiredSignature => Err(TokenError::Expired),

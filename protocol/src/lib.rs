@@ -12,6 +12,7 @@
 // Nothing a client sends may panic the relay: no unwrap/expect outside tests.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod capacity;
 pub mod card;
 #[cfg(feature = "client")]
 pub mod client;
@@ -23,7 +24,9 @@ pub mod limits;
 pub mod menu;
 pub mod messages;
 pub mod model;
+pub mod options;
 pub mod order;
+pub mod report;
 pub mod request;
 pub mod sanitize;
 #[cfg(feature = "term")]
@@ -44,9 +47,13 @@ pub enum Role {
     Customer,
     Crew,
     Admin,
+    /// The relay itself, in what it does on its own (firing a scheduled
+    /// order, DESIGN §3, §14). Never a user's role: no token carries it.
+    System,
 }
 
 impl Role {
+    /// The roles of users (not [`Role::System`]).
     pub const ALL: [Role; 3] = [Role::Customer, Role::Crew, Role::Admin];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +61,7 @@ impl Role {
             Role::Customer => "customer",
             Role::Crew => "crew",
             Role::Admin => "admin",
+            Role::System => "system",
         }
     }
 

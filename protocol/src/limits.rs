@@ -78,3 +78,24 @@ pub const MAX_STATION_CHARS: usize = 24;
 /// Characters of a kitchen note (DESIGN §13): one line, short enough to read
 /// on a ticket at a glance.
 pub const MAX_KITCHEN_NOTE_CHARS: usize = 200;
+/// Option groups on one menu item (DESIGN §14): enough for size, spice,
+/// extras and sides without turning a ticket into a form.
+pub const MAX_OPTION_GROUPS: usize = 8;
+/// Choices in one option group (DESIGN §14).
+pub const MAX_OPTION_CHOICES: usize = 12;
+/// Option group and choice ids (DESIGN §14): `[a-z0-9_-]`, this many
+/// characters at most.
+pub const MAX_OPTION_ID_CHARS: usize = 24;
+/// Largest `orders_per_slot` of `capacity_set` (DESIGN §14; 0 is no limit).
+pub const MAX_ORDERS_PER_SLOT: u32 = 1000;
+/// Largest `extra_minutes` of `capacity_set` (DESIGN §14): two hours is the
+/// longest wait a restaurant would still quote rather than pause.
+pub const MAX_EXTRA_MINUTES: u32 = 120;
+/// Length of a capacity slot (DESIGN §14: a quarter hour from the epoch).
+pub const SLOT_SECS: i64 = 900;
+/// How far ahead an order may be scheduled, and a free slot is searched.
+pub const SCHEDULE_AHEAD_DAYS: i64 = 7;
+/// Minutes a delivery's ride takes unless the kitchen says otherwise: the
+/// relay puts it on a new delivery order, and it is part of the earliest
+/// `scheduled_for` a delivery may ask for (DESIGN §14).
+pub const DEFAULT_DELIVERY_MINUTES: u32 = 25;

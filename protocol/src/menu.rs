@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ProtocolError;
 use crate::limits::*;
+use crate::options::{checked_groups, OptionGroup};
 use crate::sanitize::{clean_line, clean_text};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,6 +19,10 @@ pub struct MenuItem {
     /// The kitchen station that makes it (DESIGN §13): `grill`, `wok`, ...
     #[serde(default = "default_station")]
     pub station: String,
+    /// Option groups (DESIGN §14), in the order the picker shows them;
+    /// always sent, empty when the item has none.
+    #[serde(default)]
+    pub options: Vec<OptionGroup>,
 }
 
 /// The station of an item that names none (DESIGN §13).
@@ -60,6 +65,9 @@ pub struct MenuItemPatch {
     pub available: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub station: Option<String>,
+    /// When given, replaces all the item's option groups (DESIGN §14).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<Vec<OptionGroup>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,6 +191,11 @@ impl MenuItemPatch {
                 }
                 None => default_station(),
             },
+            // A new item may omit its options: it then has none.
+            options: match &self.options {
+                Some(groups) => checked_groups(groups)?,
+                None => Vec::new(),
+            },
             id: self.id,
         };
         Ok(item)
@@ -212,6 +225,9 @@ impl MenuItemPatch {
         if let Some(v) = &self.station {
             validate_station("item.station", v)?;
             out.station = v.clone();
+        }
+        if let Some(groups) = &self.options {
+            out.options = checked_groups(groups)?;
         }
         Ok(out)
     }
@@ -283,6 +299,7 @@ mod tests {
             available: true,
             prep_minutes: 12,
             station: "kitchen".into(),
+            options: Vec::new(),
         }
     }
 
@@ -316,6 +333,7 @@ mod tests {
             prep_minutes: Some(12),
             available: Some(true),
             station: None,
+            options: None,
         };
         assert_eq!(full.into_new_item().unwrap(), item());
         let bad = MenuItemPatch {
@@ -338,6 +356,7 @@ mod tests {
             prep_minutes: Some(12),
             available: Some(true),
             station: Some("wok".into()),
+            options: None,
         }
     }
 

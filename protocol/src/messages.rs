@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::menu::{MenuItem, MenuItemPatch, MenuOp, Promo};
+use crate::options::ChosenOption;
 use crate::order::{Fulfillment, Order, OrderStatus, PaymentMethod};
 use crate::{Party, Role, UserRef};
 
@@ -46,6 +47,8 @@ pub mod kind {
     pub const PAYMENT_FAILED: &str = "payment_failed";
     pub const PAYMENT_REFUNDED: &str = "payment_refunded";
     pub const LINE_DONE: &str = "line_done";
+    pub const CAPACITY_SET: &str = "capacity_set";
+    pub const CAPACITY_UPDATE: &str = "capacity_update";
 }
 
 // ---------------------------------------------------------------- requests
@@ -85,6 +88,9 @@ pub struct LineRequest {
     pub qty: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    /// The chosen options (DESIGN §14): `[{group, choice}]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<ChosenOption>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,6 +123,9 @@ pub struct OrderPlace {
     pub promo_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_total_cents: Option<i64>,
+    /// For later (DESIGN §14): RFC 3339, checked by the relay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_for: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -384,6 +393,9 @@ pub struct Snapshot {
     pub alerts: Option<Vec<SystemAlert>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promos: Option<Vec<Promo>>,
+    /// The kitchen's capacity setting (DESIGN §14), in every snapshot.
+    #[serde(default)]
+    pub capacity: crate::capacity::Capacity,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -417,6 +429,28 @@ pub struct MetricsSample {
     pub store_bytes: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<MetricsSample>>,
+    /// The relay that sent this sample (fresh at every start, DESIGN §15).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub relay_id: String,
+    /// The relays of the restaurant seen alive within the last 15 s, this
+    /// one included (DESIGN §15).
+    #[serde(default)]
+    pub relays: Vec<RelayPresence>,
+}
+
+/// One relay as it says it is alive (DESIGN §15): written every 5 s, and
+/// listed in `metrics.relays` while seen within the last 15 s.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelayPresence {
+    pub relay_id: String,
+    /// Where clients reach it (`ws://host:port`).
+    pub url: String,
+    /// Its open authenticated sockets, every role.
+    pub connections: u64,
+    /// The last seq it published.
+    pub head_seq: u64,
+    /// When it said so (RFC 3339, UTC).
+    pub at: String,
 }
 
 /// A row of `user_list`.

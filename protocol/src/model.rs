@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::capacity::Capacity;
 use crate::event::{Event, MenuChangeItem};
 use crate::limits::{SNAPSHOT_CLOSED_ORDERS, SNAPSHOT_CLOSED_WINDOW_SECS};
 use crate::menu::{MenuItem, MenuOp, Promo};
@@ -31,6 +32,9 @@ pub struct Model {
     pub alerts: BTreeMap<u64, SystemAlert>,
     /// The seq of the last event folded in (or of the snapshot).
     pub head_seq: u64,
+    /// The kitchen's capacity setting (DESIGN §14).
+    #[serde(default)]
+    pub capacity: Capacity,
 }
 
 /// Who is looking: what a snapshot holds depends on it.
@@ -71,6 +75,7 @@ impl Model {
             Event::PromoUpdate(p) => {
                 self.promos.insert(p.code.clone(), p.clone());
             }
+            Event::CapacityUpdate(c) => self.capacity = c.clone(),
         }
     }
 
@@ -109,6 +114,7 @@ impl Model {
             .flatten()
             .map(|p| (p.code.clone(), p.clone()))
             .collect();
+        self.capacity = snap.capacity.clone();
         self.head_seq = snap.head_seq;
     }
 
@@ -116,7 +122,8 @@ impl Model {
     /// orders (a customer: their own; crew and admins: all) that are open,
     /// plus at most the 200 most recent closed within the last 24 h; the
     /// active announcements for their audience (an admin: every active
-    /// one); open alerts (crew: kitchen ones) and promos for admins.
+    /// one); open alerts (crew: kitchen ones) and promos for admins; the
+    /// capacity setting for everyone (DESIGN §14).
     pub fn snapshot_for(&self, viewer: Viewer<'_>, reset: bool, now: Millis) -> Snapshot {
         let role = viewer.role;
         let orders = self
@@ -146,9 +153,10 @@ impl Model {
             alerts: match role {
                 Role::Admin => Some(open_alerts(false)),
                 Role::Crew => Some(open_alerts(true)),
-                Role::Customer => None,
+                Role::Customer | Role::System => None,
             },
             promos: (role == Role::Admin).then(|| self.promos.values().cloned().collect()),
+            capacity: self.capacity.clone(),
         }
     }
 

@@ -4,12 +4,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ErrorCode, ProtocolError};
 use crate::limits::{MAX_HISTORY, RECALL_WINDOW_SECS};
+use crate::options::LineOption;
 use crate::time::Millis;
 use crate::{Party, Role, UserRef};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OrderStatus {
+    /// Placed for later (DESIGN §14): goes to the kitchen at its fire time.
+    Scheduled,
     Pending,
     Preparing,
     Ready,
@@ -18,7 +21,8 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 5] = [
+    pub const ALL: [OrderStatus; 6] = [
+        OrderStatus::Scheduled,
         OrderStatus::Pending,
         OrderStatus::Preparing,
         OrderStatus::Ready,
@@ -28,6 +32,7 @@ impl OrderStatus {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            OrderStatus::Scheduled => "scheduled",
             OrderStatus::Pending => "pending",
             OrderStatus::Preparing => "preparing",
             OrderStatus::Ready => "ready",
@@ -41,9 +46,16 @@ impl OrderStatus {
         matches!(self, OrderStatus::Delivered | OrderStatus::Cancelled)
     }
 
-    /// The status a bump moves to.
+    /// Whether the owning customer may still cancel the order or change its
+    /// instructions: before the kitchen starts it (DESIGN §5, §14).
+    pub fn customer_may_change(self) -> bool {
+        matches!(self, OrderStatus::Scheduled | OrderStatus::Pending)
+    }
+
+    /// The status a bump moves to (a scheduled order's is firing it).
     pub fn next(self) -> Option<OrderStatus> {
         match self {
+            OrderStatus::Scheduled => Some(OrderStatus::Pending),
             OrderStatus::Pending => Some(OrderStatus::Preparing),
             OrderStatus::Preparing => Some(OrderStatus::Ready),
             OrderStatus::Ready => Some(OrderStatus::Delivered),
@@ -52,7 +64,7 @@ impl OrderStatus {
     }
 
     /// The status a recall moves back to (DESIGN §6: `delivered → ready`,
-    /// `ready → preparing`, `preparing → pending`).
+    /// `ready → preparing`, `preparing → pending`; never back to `scheduled`).
     pub fn previous(self) -> Option<OrderStatus> {
         match self {
             OrderStatus::Preparing => Some(OrderStatus::Pending),
@@ -85,7 +97,9 @@ pub enum Transition {
 /// Decides whether `role` (the owner, when a customer) may move an order from
 /// `from` to `to`. `last_change_ms` is when the order was moved forward into
 /// `from` ([`Order::entered_ms`]): a recall must come within
-/// [`RECALL_WINDOW_SECS`] of it.
+/// [`RECALL_WINDOW_SECS`] of it. A scheduled order goes to `pending` by the
+/// relay ([`Role::System`]) at its fire time, or earlier by crew or admin;
+/// the relay itself does nothing else.
 pub fn check_transition(
     from: OrderStatus,
     to: OrderStatus,
@@ -107,12 +121,15 @@ pub fn check_transition(
     if from.is_final() && !(recall_of_delivered && role.is_staff()) {
         return refuse("the order is closed");
     }
+    if role == Role::System && !(from == OrderStatus::Scheduled && to == OrderStatus::Pending) {
+        return refuse("the relay only fires scheduled orders");
+    }
     if to == OrderStatus::Cancelled {
         return match (role, from) {
-            (_, OrderStatus::Pending) => Ok(Transition::Cancel),
+            (_, OrderStatus::Scheduled | OrderStatus::Pending) => Ok(Transition::Cancel),
             (Role::Crew | Role::Admin, OrderStatus::Preparing) => Ok(Transition::Cancel),
             (Role::Customer, _) => refuse("the kitchen has started it"),
-            _ => refuse("only pending or preparing orders can be cancelled"),
+            _ => refuse("only scheduled, pending or preparing orders can be cancelled"),
         };
     }
     if role == Role::Customer {
@@ -122,6 +139,9 @@ pub fn check_transition(
     }
     if from.next() == Some(to) {
         return Ok(Transition::Bump);
+    }
+    if to == OrderStatus::Scheduled {
+        return refuse("an order never goes back to scheduled");
     }
     if from.previous() == Some(to) {
         if now_ms - last_change_ms <= RECALL_WINDOW_SECS * 1000 {
@@ -192,6 +212,10 @@ pub struct OrderLine {
     /// Copied from the item when the order is placed (DESIGN §13).
     #[serde(default = "crate::menu::default_station")]
     pub station: String,
+    /// The chosen options, in menu order, with the names and prices they
+    /// had when the order was placed (DESIGN §14); always sent.
+    #[serde(default)]
+    pub options: Vec<LineOption>,
     /// Who marked the line done at its station, and when (DESIGN §13).
     #[serde(default)]
     pub done: Option<LineMark>,
@@ -232,6 +256,13 @@ pub struct Order {
     pub prep_minutes: u32,
     pub delivery_minutes: u32,
     pub eta: Option<String>,
+    /// When the customer wants it (DESIGN §14); `None` unless placed for later.
+    #[serde(default)]
+    pub scheduled_for: Option<String>,
+    /// When the kitchen is to have it ready: its 15-minute slot (DESIGN
+    /// §14). `None` only on orders placed before capacity existed.
+    #[serde(default)]
+    pub ready_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     pub history: Vec<HistoryEntry>,
@@ -283,6 +314,21 @@ impl Order {
             .and_then(|i| crate::time::parse_ms(&self.history[i].at))
             .or_else(|| crate::time::parse_ms(&self.created_at))
             .unwrap_or(0)
+    }
+
+    /// When the order reached the kitchen: its move to `pending` (a
+    /// scheduled order's firing), else when it was placed. The crew's
+    /// ticket age (`WARN`) counts from here (DESIGN §14).
+    pub fn kitchen_since_ms(&self) -> Millis {
+        let placed = crate::time::parse_ms(&self.created_at).unwrap_or(0);
+        if self.history.first().map(|h| h.status) != Some(OrderStatus::Scheduled) {
+            return placed;
+        }
+        self.history
+            .iter()
+            .find(|h| h.status == OrderStatus::Pending)
+            .and_then(|h| crate::time::parse_ms(&h.at))
+            .unwrap_or(placed)
     }
 
     /// Appends a history entry, keeping at most [`MAX_HISTORY`] (DESIGN §6):
@@ -394,11 +440,13 @@ impl Order {
     }
 
     /// Open and past its ETA. A pickup order that is ready waits for its
-    /// customer, not the kitchen, so it is never late.
+    /// customer, not the kitchen, so it is never late; a scheduled one has
+    /// not reached the kitchen yet.
     pub fn is_late(&self, now_ms: Millis) -> bool {
         let waiting_for_pickup =
             self.status == OrderStatus::Ready && self.fulfillment.kind == FulfillmentKind::Pickup;
         !self.status.is_final()
+            && self.status != OrderStatus::Scheduled
             && !waiting_for_pickup
             && self
                 .eta
@@ -408,19 +456,28 @@ impl Order {
     }
 
     /// The promised time, from when the order entered its status: the prep
-    /// still to do and, for a delivery, the ride. `None` once final.
+    /// still to do and, for a delivery, the ride. A scheduled or pending
+    /// order waits for its slot, so its eta is never before its `ready_at`
+    /// (DESIGN §14); once preparing, it is the kitchen's own estimate.
+    /// `None` once final.
     pub fn compute_eta(&self) -> Option<String> {
         let since = self.entered_ms();
         let ride = match self.fulfillment.kind {
-            FulfillmentKind::Delivery => i64::from(self.delivery_minutes),
+            FulfillmentKind::Delivery => i64::from(self.delivery_minutes) * 60_000,
             FulfillmentKind::Pickup => 0,
         };
-        let minutes = match self.status {
-            OrderStatus::Pending | OrderStatus::Preparing => i64::from(self.prep_minutes) + ride,
-            OrderStatus::Ready => ride,
+        let slot = self.ready_at.as_deref().and_then(crate::time::parse_ms);
+        let ready = match self.status {
+            OrderStatus::Scheduled => slot.unwrap_or(since),
+            OrderStatus::Pending => {
+                let kitchen = since + i64::from(self.prep_minutes) * 60_000;
+                slot.map_or(kitchen, |s| s.max(kitchen))
+            }
+            OrderStatus::Preparing => since + i64::from(self.prep_minutes) * 60_000,
+            OrderStatus::Ready => since,
             OrderStatus::Delivered | OrderStatus::Cancelled => return None,
         };
-        Some(crate::time::format_ms(since + minutes * 60_000))
+        Some(crate::time::format_ms(ready + ride))
     }
 }
 
@@ -447,6 +504,7 @@ pub(crate) mod tests_support {
                 unit_price_cents: 1350,
                 notes: String::new(),
                 station: "grill".into(),
+                options: Vec::new(),
                 done: None,
             }],
             instructions: String::new(),
@@ -470,6 +528,8 @@ pub(crate) mod tests_support {
             prep_minutes: 12,
             delivery_minutes: 0,
             eta: None,
+            scheduled_for: None,
+            ready_at: None,
             created_at: at.clone(),
             updated_at: at.clone(),
             history: vec![HistoryEntry {
@@ -488,247 +548,4 @@ pub(crate) mod tests_support {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use OrderStatus::*;
-
-    const NOW: Millis = 1_800_000_000_000;
-
-    #[track_caller]
-    fn check(
-        from: OrderStatus,
-        to: OrderStatus,
-        role: Role,
-        age_s: i64,
-        expected: Result<Transition, ErrorCode>,
-    ) {
-        let got = check_transition(from, to, role, NOW - age_s * 1000, NOW).map_err(|e| e.code);
-        assert_eq!(got, expected, "{from} -> {to} by {role} after {age_s}s");
-    }
-
-    #[test]
-    fn every_transition() {
-        use Transition::*;
-        let it = Err(ErrorCode::InvalidTransition);
-        for role in [Role::Crew, Role::Admin] {
-            check(Pending, Preparing, role, 0, Ok(Bump));
-            check(Preparing, Ready, role, 0, Ok(Bump));
-            check(Ready, Delivered, role, 0, Ok(Bump));
-            check(Pending, Ready, role, 0, it);
-            check(Pending, Delivered, role, 0, it);
-            check(Preparing, Delivered, role, 0, it);
-            check(Ready, Preparing, role, 899, Ok(Recall));
-            check(Ready, Preparing, role, 900, Ok(Recall));
-            check(Ready, Preparing, role, 901, it);
-            check(Delivered, Ready, role, 900, Ok(Recall));
-            check(Delivered, Ready, role, 901, it);
-            check(Delivered, Preparing, role, 0, it);
-            check(Preparing, Pending, role, 10, Ok(Recall));
-            check(Ready, Pending, role, 0, it);
-            check(Pending, Cancelled, role, 0, Ok(Cancel));
-            check(Preparing, Cancelled, role, 0, Ok(Cancel));
-            check(Ready, Cancelled, role, 0, it);
-            check(Delivered, Cancelled, role, 0, it);
-            check(Cancelled, Pending, role, 0, it);
-            for s in OrderStatus::ALL {
-                check(s, s, role, 0, Ok(Same));
-            }
-        }
-        check(Pending, Cancelled, Role::Customer, 0, Ok(Cancel));
-        check(Preparing, Cancelled, Role::Customer, 0, it);
-        check(
-            Pending,
-            Preparing,
-            Role::Customer,
-            0,
-            Err(ErrorCode::Forbidden),
-        );
-        check(Cancelled, Cancelled, Role::Customer, 0, Ok(Same));
-        check(Delivered, Ready, Role::Customer, 0, it);
-    }
-
-    #[test]
-    fn lateness() {
-        let at = |ms: Millis| crate::time::format_ms(ms);
-        let order = |status, kind, eta: Option<Millis>| Order {
-            id: 1,
-            code: order_code(1),
-            client_order_id: String::new(),
-            customer: Party {
-                id: "ann".into(),
-                name: "Ann".into(),
-            },
-            lines: vec![],
-            instructions: String::new(),
-            fulfillment: Fulfillment {
-                kind,
-                address: None,
-            },
-            status,
-            subtotal_cents: 0,
-            discount_cents: 0,
-            total_cents: 0,
-            promo_code: None,
-            payment: Payment {
-                method: PaymentMethod::Cash,
-                status: PaymentStatus::Due,
-                id: None,
-                brand: None,
-                last4: None,
-                amount_cents: None,
-            },
-            prep_minutes: 10,
-            delivery_minutes: 0,
-            eta: eta.map(at),
-            created_at: at(0),
-            updated_at: at(0),
-            history: vec![],
-            modified: false,
-        };
-        use FulfillmentKind::*;
-        assert!(order(Preparing, Pickup, Some(NOW - 1)).is_late(NOW));
-        assert!(!order(Preparing, Pickup, Some(NOW + 1)).is_late(NOW));
-        assert!(!order(Ready, Pickup, Some(NOW - 1)).is_late(NOW));
-        assert!(order(Ready, Delivery, Some(NOW - 1)).is_late(NOW));
-        assert!(!order(Delivered, Delivery, None).is_late(NOW));
-    }
-
-    /// A recall does not restart the clock: the forward move into the status
-    /// counts, and `delivered → ready` restores the eta it had when ready.
-    #[test]
-    fn entered_ms_counts_from_the_forward_move() {
-        let mut o = tests_support::order(1, "ann");
-        let t0 = NOW;
-        let step = |o: &mut Order, s: OrderStatus, at: Millis| {
-            o.status = s;
-            o.push_history(HistoryEntry {
-                status: s,
-                at: crate::time::format_ms(at),
-                by: o.history[0].by.clone(),
-                note: None,
-            });
-        };
-        step(&mut o, Preparing, t0 + 60_000);
-        step(&mut o, Ready, t0 + 120_000);
-        let ready_eta = o.compute_eta();
-        step(&mut o, Delivered, t0 + 180_000);
-        step(&mut o, Ready, t0 + 240_000);
-        assert_eq!(o.entered_ms(), t0 + 120_000);
-        assert_eq!(o.compute_eta(), ready_eta);
-        step(&mut o, Preparing, t0 + 300_000);
-        assert_eq!(o.entered_ms(), t0 + 60_000);
-    }
-
-    /// Every `line_done` rule of DESIGN §13.
-    #[test]
-    fn line_marks() {
-        let cook = UserRef {
-            id: "kim".into(),
-            name: "Kim".into(),
-            role: Role::Crew,
-        };
-        let mut o = tests_support::order(1, "ann");
-        let mut drink = o.lines[0].clone();
-        drink.station = "drinks".into();
-        o.lines.push(drink);
-        let e = o.mark_line(2, true, &cook, NOW, false).unwrap_err();
-        assert_eq!(
-            (e.code, e.field.as_deref()),
-            (ErrorCode::Invalid, Some("line"))
-        );
-        // A mark on a pending order starts it, with a history entry by the cook.
-        assert_eq!(o.mark_line(0, true, &cook, NOW, false), Ok(true));
-        assert_eq!(o.status, Preparing);
-        assert_eq!(
-            o.history.last().map(|h| (h.status, h.by.id.as_str())),
-            Some((Preparing, "kim"))
-        );
-        let entries = o.history.len();
-        // A repeat changes nothing; undo is allowed and never moves the status.
-        assert_eq!(o.mark_line(0, true, &cook, NOW, false), Ok(false));
-        assert_eq!(o.mark_line(0, false, &cook, NOW, false), Ok(true));
-        assert_eq!(
-            (o.status, o.history.len(), o.lines_done()),
-            (Preparing, entries, 0)
-        );
-        // All done stays preparing for the expo, unless auto-ready.
-        o.mark_line(0, true, &cook, NOW, false).unwrap();
-        o.mark_line(1, true, &cook, NOW, false).unwrap();
-        assert!(o.all_done());
-        assert_eq!(o.status, Preparing);
-        o.mark_line(1, false, &cook, NOW, true).unwrap();
-        o.mark_line(1, true, &cook, NOW, true).unwrap();
-        assert_eq!(o.status, Ready);
-        let e = o.mark_line(1, false, &cook, NOW, false).unwrap_err();
-        assert_eq!(e.code, ErrorCode::InvalidTransition);
-        // A resend of the mark that made it ready is acked, not refused.
-        assert_eq!(o.mark_line(1, true, &cook, NOW, true), Ok(false));
-    }
-
-    /// Kitchen notes are notes without a move; recall follows the window.
-    #[test]
-    fn kitchen_notes_and_recallable() {
-        let mut o = tests_support::order(1, "ann");
-        let by = o.history[0].by.clone();
-        let entry = |status, at: Millis, note: Option<&str>| HistoryEntry {
-            status,
-            at: crate::time::format_ms(at),
-            by: by.clone(),
-            note: note.map(str::to_owned),
-        };
-        assert_eq!(o.kitchen_note(), None);
-        o.push_history(entry(Pending, NOW, Some("no sesame")));
-        assert_eq!(o.kitchen_note(), Some("no sesame"));
-        o.status = Cancelled;
-        o.push_history(entry(Cancelled, NOW, Some("changed my mind")));
-        assert_eq!(o.kitchen_note(), Some("no sesame"));
-        let mut r = tests_support::order(2, "ann");
-        assert!(!r.recallable(NOW), "pending has nothing to go back to");
-        r.status = Preparing;
-        r.push_history(entry(Preparing, NOW, None));
-        assert!(r.recallable(NOW + 900_000));
-        assert!(!r.recallable(NOW + 900_001));
-    }
-
-    /// History keeps at most 100 entries, the placed one first.
-    #[test]
-    fn history_is_bounded() {
-        let mut o = tests_support::order(1, "ann");
-        for i in 0..150 {
-            o.push_history(HistoryEntry {
-                status: Pending,
-                at: crate::time::format_ms(NOW + i),
-                by: o.history[0].by.clone(),
-                note: Some(format!("n{i}")),
-            });
-        }
-        assert_eq!(o.history.len(), crate::limits::MAX_HISTORY);
-        assert_eq!(o.history[0].note, None);
-        assert_eq!(o.history[99].note.as_deref(), Some("n149"));
-        // Notes go first: the move into the current status stays.
-        let mut p = tests_support::order(2, "ann");
-        p.status = Preparing;
-        p.push_history(HistoryEntry {
-            status: Preparing,
-            at: crate::time::format_ms(NOW),
-            by: p.history[0].by.clone(),
-            note: None,
-        });
-        for i in 0..150 {
-            p.push_history(HistoryEntry {
-                status: Preparing,
-                at: crate::time::format_ms(NOW + 1 + i),
-                by: p.history[0].by.clone(),
-                note: Some(format!("n{i}")),
-            });
-        }
-        assert_eq!(p.history.len(), crate::limits::MAX_HISTORY);
-        assert_eq!(p.entered_ms(), NOW);
-    }
-
-    #[test]
-    fn codes() {
-        assert_eq!(order_code(42), "K-0042");
-        assert_eq!(order_code(12345), "K-12345");
-    }
-}
+mod tests;

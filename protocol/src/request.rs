@@ -10,10 +10,12 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::capacity::CapacitySet;
 use crate::envelope::Envelope;
 use crate::error::{ErrorCode, ProtocolError};
 use crate::menu::MenuOp;
 use crate::messages::{self as m, kind};
+use crate::options::options_field;
 use crate::Role;
 
 /// One request of DESIGN §5, with its typed `data`.
@@ -37,6 +39,8 @@ pub enum Request {
     UserCreate(m::UserCreate),
     UserList,
     ActivityQuery(m::ActivityQuery),
+    /// The kitchen's capacity (DESIGN §14).
+    CapacitySet(CapacitySet),
 }
 
 impl Request {
@@ -60,6 +64,7 @@ impl Request {
             Request::UserCreate(_) => kind::USER_CREATE,
             Request::UserList => kind::USER_LIST,
             Request::ActivityQuery(_) => kind::ACTIVITY_QUERY,
+            Request::CapacitySet(_) => kind::CAPACITY_SET,
         }
     }
 
@@ -80,6 +85,10 @@ impl Request {
             Request::MenuUpdate(u) => {
                 role == Role::Admin || (role == Role::Crew && u.op == MenuOp::SetAvailable)
             }
+            // Crew may only pause and resume (DESIGN §14).
+            Request::CapacitySet(c) => {
+                role == Role::Admin || (role == Role::Crew && c.admin_only_field().is_none())
+            }
             Request::Announce(_)
             | Request::PromoUpsert(_)
             | Request::AlertAck(_)
@@ -97,6 +106,13 @@ impl Request {
                 ProtocolError::forbidden("crew may only change an item's availability")
                     .with_field("op")
             }
+            Request::CapacitySet(c) if role == Role::Crew => {
+                let field = c.admin_only_field().unwrap_or("paused");
+                ProtocolError::forbidden(format!(
+                    "crew may only pause or resume ordering, not set {field}"
+                ))
+                .with_field(field)
+            }
             _ => ProtocolError::forbidden(format!("{} is not allowed for {role}", self.kind())),
         }
     }
@@ -108,13 +124,13 @@ impl Request {
             kind::AUTHENTICATION => Request::Authentication(env.parse_data()?),
             kind::HEARTBEAT => Request::Heartbeat(env.parse_data()?),
             kind::SYNC => Request::Sync(env.parse_data()?),
-            kind::ORDER_QUOTE => Request::OrderQuote(env.parse_data()?),
-            kind::ORDER_PLACE => Request::OrderPlace(env.parse_data()?),
+            kind::ORDER_QUOTE => Request::OrderQuote(env.parse_data().map_err(options_field)?),
+            kind::ORDER_PLACE => Request::OrderPlace(env.parse_data().map_err(options_field)?),
             kind::ORDER_MODIFY => Request::OrderModify(env.parse_data()?),
             kind::ORDER_CANCEL => Request::OrderCancel(env.parse_data()?),
             kind::ORDER_UPDATE => Request::OrderUpdate(env.parse_data()?),
             kind::LINE_DONE => Request::LineDone(env.parse_data()?),
-            kind::MENU_UPDATE => Request::MenuUpdate(env.parse_data()?),
+            kind::MENU_UPDATE => Request::MenuUpdate(env.parse_data().map_err(options_field)?),
             kind::ANNOUNCE => Request::Announce(env.parse_data()?),
             kind::PROMO_UPSERT => Request::PromoUpsert(env.parse_data()?),
             kind::ALERT_ACK => Request::AlertAck(env.parse_data()?),
@@ -122,6 +138,7 @@ impl Request {
             kind::USER_CREATE => Request::UserCreate(env.parse_data()?),
             kind::USER_LIST => Request::UserList,
             kind::ACTIVITY_QUERY => Request::ActivityQuery(env.parse_data()?),
+            kind::CAPACITY_SET => Request::CapacitySet(env.parse_data()?),
             other => {
                 return Err(ProtocolError::new(
                     ErrorCode::UnknownType,
@@ -155,6 +172,7 @@ impl Request {
             Request::UserCreate(d) => v(d),
             Request::UserList => Value::Object(Default::default()),
             Request::ActivityQuery(d) => v(d),
+            Request::CapacitySet(d) => v(d),
         }
     }
 
@@ -219,6 +237,14 @@ mod tests {
             ),
             (kind::USER_LIST, json!({})),
             (kind::ACTIVITY_QUERY, json!({"limit": 5})),
+            (
+                kind::CAPACITY_SET,
+                json!({"paused": true, "paused_until": null}),
+            ),
+            (
+                kind::CAPACITY_SET,
+                json!({"orders_per_slot": 4, "extra_minutes": 10}),
+            ),
         ];
         for (k, data) in cases {
             let r = parse(k, data).unwrap_or_else(|e| panic!("{k}: {e}"));
@@ -277,5 +303,24 @@ mod tests {
             .forbidden_for(Crew)
             .message
             .contains("availability"));
+        let pause = parse(kind::CAPACITY_SET, json!({"paused": true})).expect("pause");
+        let slots = parse(
+            kind::CAPACITY_SET,
+            json!({"paused": true, "orders_per_slot": 3}),
+        )
+        .expect("slots");
+        assert_eq!(
+            [Customer, Crew, Admin].map(|r| pause.allowed_for(r)),
+            [false, true, true]
+        );
+        assert_eq!(
+            [Customer, Crew, Admin].map(|r| slots.allowed_for(r)),
+            [false, false, true]
+        );
+        let e = slots.forbidden_for(Crew);
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (ErrorCode::Forbidden, Some("orders_per_slot"))
+        );
     }
 }

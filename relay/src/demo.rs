@@ -1,6 +1,7 @@
 //! `--demo`: a Korean menu and three demo accounts, nothing else.
 
 use kfood_protocol::menu::MenuItem;
+use kfood_protocol::options::{OptionChoice, OptionGroup};
 use kfood_protocol::Role;
 
 /// Demo accounts: username, display name, role, password. Printed at start.
@@ -196,7 +197,96 @@ pub fn menu() -> Vec<MenuItem> {
                 available: true,
                 prep_minutes,
                 station: station.into(),
+                options: options_for(id),
             },
         )
         .collect()
+}
+
+/// Items with a spice level to choose (DESIGN §14: `min` 0, `max` 1, free).
+const SPICED: &[&str] = &[
+    "bibimbap",
+    "dolsot-bibimbap",
+    "dakgalbi",
+    "kimchi-jjigae",
+    "sundubu",
+    "tteokbokki",
+];
+
+/// A priced extra: its id (also its name, as tickets print it) and price in
+/// cents.
+type Extra = (&'static str, i64);
+
+/// Priced extras per item. Any number of them may be added; none is
+/// required.
+const EXTRAS: &[(&str, &[Extra])] = &[
+    ("bibimbap", &[("egg", 150), ("rice", 100), ("tofu", 200)]),
+    ("dolsot-bibimbap", &[("egg", 150), ("rice", 100)]),
+    ("bulgogi", &[("rice", 100), ("kimchi", 150)]),
+    ("galbi", &[("rice", 100)]),
+    ("dakgalbi", &[("cheese", 250), ("noodles", 200)]),
+    ("tteokbokki", &[("cheese", 200), ("egg", 150)]),
+];
+
+/// The demo's option groups of item `id`: a spice level and/or extras.
+fn options_for(id: &str) -> Vec<OptionGroup> {
+    let mut groups = Vec::new();
+    if SPICED.contains(&id) {
+        groups.push(OptionGroup {
+            id: "spice".into(),
+            name: "Spice level".into(),
+            min: 0,
+            max: 1,
+            choices: ["mild", "medium", "hot"]
+                .iter()
+                .map(|c| OptionChoice {
+                    id: (*c).into(),
+                    name: (*c).into(),
+                    price_cents: 0,
+                })
+                .collect(),
+        });
+    }
+    if let Some((_, extras)) = EXTRAS.iter().find(|(item, _)| *item == id) {
+        groups.push(OptionGroup {
+            id: "extras".into(),
+            name: "Extras".into(),
+            min: 0,
+            max: extras.len() as u32,
+            choices: extras
+                .iter()
+                .map(|&(id, price_cents)| OptionChoice {
+                    id: id.into(),
+                    name: id.into(),
+                    price_cents,
+                })
+                .collect(),
+        });
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kfood_protocol::options::checked_groups;
+
+    /// Every demo item's option groups pass the upsert check, none is
+    /// required, and both kinds of group are there (DESIGN §14).
+    #[test]
+    fn demo_options_are_valid_and_optional() {
+        let menu = menu();
+        for item in &menu {
+            assert_eq!(
+                checked_groups(&item.options).unwrap(),
+                item.options,
+                "{}",
+                item.id
+            );
+            assert!(item.options.iter().all(|g| !g.is_required()), "{}", item.id);
+        }
+        let bibimbap = menu.iter().find(|i| i.id == "bibimbap").unwrap();
+        let ids: Vec<&str> = bibimbap.options.iter().map(|g| g.id.as_str()).collect();
+        assert_eq!(ids, ["spice", "extras"]);
+    }
 }

@@ -1,5 +1,6 @@
 //! The HTTP API of DESIGN §2: login, register, the polling fallback, the
-//! public menu, health and metrics. Routes return `impl Filter + Clone`; auth
+//! public menu, the day's report (§14, built in `report`), health and
+//! metrics. Routes return `impl Filter + Clone`; auth
 //! comes after the path so an unknown path is a 404, not a 401.
 
 use std::convert::Infallible;
@@ -141,6 +142,12 @@ pub fn routes(
         .and(warp::get())
         .and(with_shared(shared.clone()))
         .and_then(menu);
+    let report = warp::path!("api" / "report")
+        .and(warp::get())
+        .and(with_shared(shared.clone()))
+        .and(bearer(shared.clone()))
+        .and(warp::query::<ReportQuery>())
+        .and_then(report);
     let health = warp::path!("healthz")
         .and(warp::get())
         .and(with_shared(shared.clone()))
@@ -160,6 +167,7 @@ pub fn routes(
         .or(events)
         .or(messages)
         .or(menu)
+        .or(report)
         .or(health)
         .or(metrics)
         .recover(recover)
@@ -515,6 +523,29 @@ async fn messages(
     Ok(warp::reply::json(&json!({ "replies": replies })))
 }
 
+#[derive(Debug, Deserialize)]
+struct ReportQuery {
+    date: Option<String>,
+}
+
+/// `GET /api/report?date=YYYY-MM-DD` (DESIGN §14): admins only.
+async fn report(
+    shared: Arc<Shared>,
+    caller: Caller,
+    q: ReportQuery,
+) -> Result<impl Reply, Rejection> {
+    if caller.role() != Role::Admin {
+        return Err(reject(
+            StatusCode::FORBIDDEN,
+            ProtocolError::new(ErrorCode::Forbidden, "the day's report is for admins"),
+        ));
+    }
+    match crate::report::day_report(&shared, q.date.as_deref()).await {
+        Ok(r) => Ok(warp::reply::json(&r)),
+        Err(e) => Err(reject(status_for(e.code), e)),
+    }
+}
+
 async fn menu(shared: Arc<Shared>) -> Result<impl Reply, Rejection> {
     let (tx, rx) = oneshot::channel();
     let stopping = || {
@@ -528,20 +559,30 @@ async fn menu(shared: Arc<Shared>) -> Result<impl Reply, Rejection> {
         .send(Command::Menu { reply: tx })
         .await
         .map_err(|_| stopping())?;
-    let items = rx.await.map_err(|_| stopping())?;
+    let (items, capacity) = rx.await.map_err(|_| stopping())?;
     Ok(warp::reply::json(
-        &json!({ "items": items, "tz": shared.limits.tz }),
+        &json!({ "items": items, "capacity": capacity, "tz": shared.limits.tz }),
     ))
 }
 
+/// `GET /healthz` (DESIGN §15): `{status, engine, relay_id, head_seq,
+/// reason?}`, plus the `log_id` and uptime; 503 with the reason when the
+/// relay cannot take changes (a write to the store failed, or on JetStream
+/// NATS has been unreachable for 5 s).
 fn health(shared: Arc<Shared>) -> warp::reply::WithStatus<warp::reply::Json> {
     let failed = shared
         .store_failed
         .load(std::sync::atomic::Ordering::SeqCst);
-    let down = shared.unavailable();
+    // Why the relay cannot take changes now, if it cannot.
+    let down = if failed {
+        Some("a write to the store failed: see the relay's log")
+    } else {
+        shared.unavailable()
+    };
     let mut body = json!({
-        "status": if down.is_some() { "unavailable" } else if failed { "store_error" } else { "ok" },
-        "engine": shared.store.engine(),
+        "status": if down.is_some() { "unavailable" } else { "ok" },
+        "engine": shared.engine,
+        "relay_id": shared.relay_id,
         "head_seq": shared.head(),
         "log_id": shared.log_id,
         "uptime_s": shared.started.elapsed().as_secs(),
@@ -549,8 +590,7 @@ fn health(shared: Arc<Shared>) -> warp::reply::WithStatus<warp::reply::Json> {
     if let Some(why) = down {
         body["reason"] = json!(why);
     }
-    let failed = failed || down.is_some();
-    let status = if failed {
+    let status = if down.is_some() {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
         StatusCode::OK

@@ -144,6 +144,8 @@ impl Hub {
                 Role::Customer => n.0 += 1,
                 Role::Crew => n.1 += 1,
                 Role::Admin => n.2 += 1,
+                // No socket is the relay's own.
+                Role::System => {}
             }
         }
         n

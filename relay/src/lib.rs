@@ -18,6 +18,8 @@ pub mod limits;
 pub mod log;
 pub mod metrics;
 pub mod payment;
+pub mod presence;
+pub mod report;
 pub mod server;
 pub mod shared;
 pub mod store;
@@ -48,6 +50,10 @@ pub const CORE_QUEUE: usize = 4096;
 pub const WRITER_QUEUE: usize = 2 * writer::MAX_GROUP;
 /// How often alerts and log retention are checked.
 pub const TICK: Duration = Duration::from_secs(5);
+/// Least time between two fire commands: the core fires everything due at
+/// once, so this only keeps a clock that jumps from turning the timer into
+/// a busy loop.
+const FIRE_GAP: Duration = Duration::from_millis(200);
 /// Time sockets get to say goodbye on shutdown.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -164,6 +170,14 @@ async fn serve(
     let (core_tx, core_rx) = mpsc::channel(CORE_QUEUE);
     let (writer_tx, writer_rx) = mpsc::channel(WRITER_QUEUE);
     let (published_tx, published_rx) = watch::channel(core.head_seq());
+    // One relay_id per start: on JetStream the cluster link made it (its
+    // commits are named after it).
+    let relay_id = match &cluster {
+        Some((c, _)) => c.relay_id.clone(),
+        None => presence::new_relay_id(),
+    };
+    let scheme = if opts.tls.is_some() { "wss" } else { "ws" };
+    let url = format!("{scheme}://{}", listener.local_addr()?);
     let shared = Arc::new(shared::Shared {
         login_limiter: limits::LoginLimiter::new(opts.limits.login_per_min),
         snapshot_lock: tokio::sync::Mutex::new(()),
@@ -176,18 +190,20 @@ async fn serve(
         published: published_rx,
         first_seq,
         log_id: core.log_id.clone(),
+        relay_id,
+        url,
+        engine: store.engine(),
+        presence: presence::Presence::default(),
         started: Instant::now(),
         store_failed: AtomicBool::new(false),
         engine_down: AtomicBool::new(false),
         shutdown: shutdown.clone(),
     });
-    let addr = listener.local_addr()?;
-    tracing::info!(addr = %addr, head_seq = core.head_seq(), log_id = %core.log_id, engine = store.engine(), "relay listening");
+    tracing::info!(addr = %listener.local_addr()?, head_seq = core.head_seq(), log_id = %core.log_id, relay_id = %shared.relay_id, engine = shared.engine, "relay listening");
+    let next_fire = core.next_fire();
     let mut helpers = Vec::new();
     let core_task = match cluster {
         Some((cluster, follow)) => {
-            let scheme = if opts.tls.is_some() { "wss" } else { "ws" };
-            let url = format!("{scheme}://{addr}/ws");
             use jetstream::follow;
             let audit = follow::audit(
                 cluster.clone(),
@@ -198,7 +214,6 @@ async fn serve(
             helpers.push(tokio::spawn(follow::presence(
                 cluster.clone(),
                 shared.clone(),
-                url,
             )));
             helpers.push(tokio::spawn(follow::health(
                 cluster.clone(),
@@ -206,7 +221,10 @@ async fn serve(
             )));
             tokio::spawn(core.run_cluster(core_rx, writer_tx, cluster, follow))
         }
-        None => tokio::spawn(core.run(core_rx, writer_tx)),
+        None => {
+            helpers.push(tokio::spawn(presence::run(shared.clone())));
+            tokio::spawn(core.run(core_rx, writer_tx))
+        }
     };
     let writer_task = tokio::spawn(writer::run(
         shared.clone(),
@@ -216,6 +234,7 @@ async fn serve(
     ));
     let metrics_task = tokio::spawn(metrics::run(shared.clone()));
     let ticker = tokio::spawn(tick(shared.clone()));
+    let fire_timer = tokio::spawn(fire_timer(shared.clone(), next_fire));
 
     let tracker = TaskTracker::new();
     server::accept_loop(listener, opts.tls, shared.clone(), tracker.clone()).await;
@@ -228,6 +247,7 @@ async fn serve(
         tracing::warn!("some connections did not close in time");
     }
     ticker.abort();
+    fire_timer.abort();
     metrics_task.abort();
     let _ = core_tx.send(Command::Shutdown).await;
     drop(core_tx);
@@ -258,5 +278,40 @@ async fn tick(shared: Arc<shared::Shared>) {
         {
             break;
         }
+    }
+}
+
+/// The fire timer of scheduled orders (DESIGN §14): sleeps until the core's
+/// next fire time (at once for one overdue at start) and asks the core to
+/// fire what is due. The core says when the next time changes.
+async fn fire_timer(
+    shared: Arc<shared::Shared>,
+    mut next: watch::Receiver<Option<kfood_protocol::time::Millis>>,
+) {
+    loop {
+        let at = *next.borrow_and_update();
+        let sleep = async {
+            match at {
+                Some(t) => {
+                    let wait = (t - kfood_protocol::time::now_ms()).max(0);
+                    tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+                }
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = shared.shutdown.cancelled() => break,
+            changed = next.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+                continue;
+            }
+            _ = sleep => {}
+        }
+        if shared.core.send(Command::Fire).await.is_err() {
+            break;
+        }
+        tokio::time::sleep(FIRE_GAP).await;
     }
 }

@@ -177,6 +177,8 @@ pub async fn run(shared: Arc<Shared>) {
             fanout_ms: m.fanout_percentiles(),
             store_bytes: shared.store.size_on_disk(),
             history: None,
+            relay_id: shared.relay_id.clone(),
+            relays: shared.presence.alive(kfood_protocol::time::now_ms()),
         };
         last_in = msgs_in;
         last_out = msgs_out;
@@ -186,7 +188,11 @@ pub async fn run(shared: Arc<Shared>) {
             if h.len() == HISTORY_MINUTES {
                 h.pop_front();
             }
-            h.push_back(sample.clone());
+            // The history charts figures; who was alive then is not charted.
+            h.push_back(MetricsSample {
+                relays: Vec::new(),
+                ..sample.clone()
+            });
         }
         *lock(&m.last) = sample.clone();
         *lock(&m.last_stats) = stats;
@@ -301,6 +307,13 @@ pub fn prometheus(shared: &Shared) -> String {
     for (name, help, v) in gauges {
         family(o, name, help, "gauge", &one(v));
     }
+    family(
+        o,
+        "kfood_relay_info",
+        "This run of the relay: its relay_id (fresh at every start).",
+        "gauge",
+        &[(format!("{{relay_id=\"{}\"}}", shared.relay_id), "1".into())],
+    );
     m.fanout.write(
         o,
         "kfood_fanout_seconds",

@@ -27,6 +27,14 @@ pub struct Shared {
     /// Oldest seq still in the log.
     pub first_seq: Arc<AtomicU64>,
     pub log_id: String,
+    /// This run of the relay (DESIGN §15: fresh at every start).
+    pub relay_id: String,
+    /// Where clients reach this relay, as the relay list shows it.
+    pub url: String,
+    /// The storage engine, as `/healthz` names it (`sled`).
+    pub engine: &'static str,
+    /// The relays alive, for `metrics.relays`.
+    pub presence: crate::presence::Presence,
     pub started: Instant,
     /// Set after a failed write; `/healthz` then answers 503.
     pub store_failed: AtomicBool,

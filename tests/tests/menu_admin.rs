@@ -77,10 +77,11 @@ fn hotteok() -> Value {
 }
 
 /// `hotteok()` as the relay keeps it: an item that names no station is the
-/// kitchen's (DESIGN §13).
+/// kitchen's (DESIGN §13), one that names no options has none (§14).
 fn hotteok_stored() -> Value {
     let mut v = hotteok();
     v["station"] = json!("kitchen");
+    v["options"] = json!([]);
     v
 }
 

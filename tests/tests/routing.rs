@@ -524,12 +524,13 @@ async fn system_alerts_reach_admins_and_kitchen_alerts_crew() {
             .request("order_place", cash_order(&[("kimbap", 1)]))
             .await,
     );
-    // With no prep time left its ETA passes at once (one lateness rule,
-    // `Order::is_late`); the tick raises order_late within 5 s.
+    // Started with no prep time left, its ETA passes at once (one lateness
+    // rule, `Order::is_late`; a pending order waits for its slot's
+    // `ready_at`); the tick raises order_late within 5 s.
     c[KIM]
         .ok(
             "order_update",
-            json!({"order_id": order, "prep_minutes": 0}),
+            json!({"order_id": order, "status": "preparing", "prep_minutes": 0}),
         )
         .await;
 

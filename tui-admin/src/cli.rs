@@ -29,6 +29,22 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the day's report (DESIGN §14): orders, sales, refunds, items,
+    /// hours, prep times, cancellations. Exit status: 0 printed, 1 the relay
+    /// refused the request (a bad date), 2 the relay cannot be reached or
+    /// refuses the credentials.
+    Report {
+        /// The day, YYYY-MM-DD in the restaurant's time zone (default: today).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: Option<String>,
+        /// Print the report's JSON alone on stdout.
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// Print CSV: one section per part (summary, orders_by_status,
+        /// items, hours, cancellations), separated by blank lines.
+        #[arg(long)]
+        csv: bool,
+    },
     /// Send one announcement and exit when the relay has stored it.
     Announce {
         /// Who sees it.
@@ -210,6 +226,27 @@ mod tests {
         assert_eq!(c.common.ca_cert.as_deref(), Some("ca.pem".as_ref()));
         assert_eq!(c.common.log.as_deref(), Some("a.log".as_ref()));
         assert_eq!(c.common.cache_ttl, std::time::Duration::from_secs(60));
+    }
+
+    /// `report` takes a date and one of --json or --csv, not both.
+    #[test]
+    fn report_flags() {
+        let c = Cli::try_parse_from(["kfood-admin", "report", "--date", "2027-01-15", "--csv"])
+            .unwrap();
+        assert!(matches!(
+            c.command,
+            Some(Command::Report { date: Some(d), json: false, csv: true }) if d == "2027-01-15"
+        ));
+        let plain = Cli::try_parse_from(["kfood-admin", "report"]).unwrap();
+        assert!(matches!(
+            plain.command,
+            Some(Command::Report {
+                date: None,
+                json: false,
+                csv: false
+            })
+        ));
+        assert!(Cli::try_parse_from(["kfood-admin", "report", "--json", "--csv"]).is_err());
     }
 
     #[test]

@@ -39,6 +39,18 @@ pub fn key_to_action(mode: &Mode, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('?') => Some(Action::Help),
             _ => None,
         },
+        Mode::Report => match key.code {
+            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('R') | KeyCode::Enter => {
+                Some(Action::Close)
+            }
+            KeyCode::Up | KeyCode::Char('k') => Some(Action::Up),
+            KeyCode::Down | KeyCode::Char('j') => Some(Action::Down),
+            KeyCode::PageUp => Some(Action::PageUp),
+            KeyCode::PageDown => Some(Action::PageDown),
+            KeyCode::Home | KeyCode::Char('g') => Some(Action::Top),
+            KeyCode::Char('?') => Some(Action::Help),
+            _ => None,
+        },
         Mode::Browse(screen) => browse(*screen, key),
     }
 }
@@ -94,6 +106,8 @@ fn browse(screen: Screen, key: KeyEvent) -> Option<Action> {
     Some(match (screen, c) {
         (Screen::Dashboard, 'z') => Action::ToggleWindow,
         (Screen::Dashboard, 'a') => Action::New,
+        (Screen::Dashboard, 'p') => Action::Capacity,
+        (Screen::Dashboard, 'R') => Action::Report,
         (Screen::Orders, '/') => Action::Filter,
         (Screen::Orders, 's') => Action::CycleStatus,
         (Screen::Orders, 't') => Action::CycleStation,
@@ -105,6 +119,7 @@ fn browse(screen: Screen, key: KeyEvent) -> Option<Action> {
         (Screen::Activity, 'r') => Action::Refresh,
         (Screen::Menu, 'n') => Action::New,
         (Screen::Menu, 'e') => Action::Edit,
+        (Screen::Menu, 'o') => Action::Options,
         (Screen::Menu, ' ') => Action::Toggle,
         (Screen::Menu, 'd') => Action::Remove,
         (Screen::Announcements, 'n') => Action::New,
@@ -124,12 +139,20 @@ pub fn help(screen: Screen) -> Vec<(&'static str, &'static str)> {
         Screen::Dashboard => vec![
             ("z", "charts: 15 minutes / 2 minutes"),
             ("a", "write an announcement"),
+            (
+                "p",
+                "capacity: pause / resume, orders per slot, extra minutes",
+            ),
+            (
+                "R",
+                "today's report: sales, refunds, items, hours, prep times",
+            ),
         ],
         Screen::Orders => vec![
             ("Enter", "order detail: lines, history, payment"),
             ("c", "cancel the order (refunds a card), asks first"),
             ("/", "filter by customer, code or status text"),
-            ("s", "status filter: all, open, pending … cancelled"),
+            ("s", "status filter: all, open, scheduled … cancelled"),
             ("t", "station filter: each station in use, then all"),
             ("o", "sort: newest first / oldest first"),
         ],
@@ -150,6 +173,10 @@ pub fn help(screen: Screen) -> Vec<(&'static str, &'static str)> {
                 "edit name, category, description, price, prep, station",
             ),
             ("Ctrl-N", "in the station field: the next station in use"),
+            (
+                "o",
+                "option groups, one per line: id (Name) min-max: choice (Name) price, …",
+            ),
             ("Space", "toggle available / 86"),
             ("d  Del", "remove the item, asks first"),
         ],
@@ -187,12 +214,13 @@ pub fn hints(mode: &Mode) -> &'static str {
         Mode::Confirm => "y / Enter confirm · n / Esc keep",
         Mode::Help => "Esc close",
         Mode::Detail => "c cancel order · Up/Down scroll · Esc close",
+        Mode::Report => "Up/Down scroll · Esc close",
         Mode::Browse(s) => match s {
-            Screen::Dashboard => "z chart window · a announce · Tab screens · ? keys · q quit",
+            Screen::Dashboard => "z chart window · a announce · R report · Tab screens · ? keys",
             Screen::Orders => "Enter detail · c cancel · / filter · s status · t station · o sort",
             Screen::Alerts => "a / Enter acknowledge · ? keys · q quit",
             Screen::Activity => "/ filter user · t kind · r reload · End older · ? keys",
-            Screen::Menu => "n add · e edit · Space 86 · d remove · ? keys",
+            Screen::Menu => "n add · e edit · o options · Space 86 · d remove · ? keys",
             Screen::Announcements => "n write · ? keys · q quit",
             Screen::Promos => "n new · e edit · Space on/off · ? keys",
             Screen::Users => "n new account · x revoke sessions · r reload · ? keys",
@@ -274,6 +302,16 @@ mod tests {
         check(Mode::Browse(Menu), KeyCode::Delete, Some(Action::Remove));
         check(Mode::Browse(Menu), KeyCode::Char('n'), Some(Action::New));
         check(
+            Mode::Browse(Menu),
+            KeyCode::Char('o'),
+            Some(Action::Options),
+        );
+        check(
+            Mode::Browse(Orders),
+            KeyCode::Char('o'),
+            Some(Action::ToggleSort),
+        );
+        check(
             Mode::Browse(Promos),
             KeyCode::Char('d'),
             Some(Action::Toggle),
@@ -288,6 +326,14 @@ mod tests {
             KeyCode::Char('z'),
             Some(Action::ToggleWindow),
         );
+        check(
+            Mode::Browse(Dashboard),
+            KeyCode::Char('R'),
+            Some(Action::Report),
+        );
+        check(Mode::Report, KeyCode::Esc, Some(Action::Close));
+        check(Mode::Report, KeyCode::Down, Some(Action::Down));
+        check(Mode::Report, KeyCode::Char('c'), None);
         // A key belongs to its screen only.
         check(Mode::Browse(Dashboard), KeyCode::Char('c'), None);
         check(Mode::Browse(Menu), KeyCode::Char('x'), None);

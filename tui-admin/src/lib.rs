@@ -3,7 +3,8 @@
 //! `app` holds the state (what the relay says as one `kfood_protocol::Model`,
 //! plus the program's own UI state) and every change to it, `keys` maps keys to
 //! actions, `ui` draws the state, `net` talks to the relay in its own task,
-//! and `oneshot` holds the `status` and `announce` commands for scripts.
+//! `oneshot` holds the `status` and `announce` commands for scripts, and
+//! `report` the day's report (`kfood-admin report`, and the Dashboard's `R`).
 
 // Nothing the relay sends may take the program down.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -15,6 +16,7 @@ pub mod form;
 pub mod keys;
 pub mod net;
 pub mod oneshot;
+pub mod report;
 pub mod tui;
 pub mod ui;
 
@@ -32,6 +34,14 @@ pub async fn run(cli: Cli, offset: time::UtcOffset) -> anyhow::Result<i32> {
         }) => Ok(
             oneshot::announce(&cli.common, audience.into(), kind.into(), text, expires_at).await,
         ),
+        Some(Command::Report { date, json, csv }) => {
+            let format = match (json, csv) {
+                (true, _) => report::Format::Json,
+                (_, true) => report::Format::Csv,
+                _ => report::Format::Table,
+            };
+            Ok(report::command(&cli.common, date, format).await)
+        }
         None => tui::run(&cli, offset).await,
     }
 }

@@ -1,14 +1,18 @@
 //! The network task: the shared connection manager (`kfood_protocol::client`,
 //! DESIGN §11) turned into the program's [`AppEvent`]s, and the program's
 //! [`NetCmd`]s into its requests. Reconnects, resume from the last seq,
-//! heartbeats and the polling fallback are the manager's.
+//! heartbeats and the polling fallback are the manager's. The day's report
+//! comes over the HTTP API ([`ReportSource`]) in a task of its own.
 
 use kfood_protocol::client::{ClientError, ClientEvent, ClientHandle, ConnState};
+use std::sync::Arc;
+
 use kfood_protocol::Envelope;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, watch, Mutex};
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{AppEvent, NetCmd, RequestError};
+use crate::report::ReportSource;
 
 /// Relays between the connection manager and the program until `shutdown`.
 pub async fn run(
@@ -17,10 +21,14 @@ pub async fn run(
     mut state: watch::Receiver<ConnState>,
     tx: mpsc::Sender<AppEvent>,
     mut cmds: mpsc::Receiver<NetCmd>,
+    report: Arc<Mutex<ReportSource>>,
     shutdown: CancellationToken,
 ) {
     let first = state.borrow_and_update().clone();
     let _ = tx.send(AppEvent::Conn(first)).await;
+    let mut relay = client.watch_relay();
+    // The relay that answered the sign-in is named at once, then every move.
+    relay.mark_changed();
     let mut events_open = true;
     loop {
         tokio::select! {
@@ -45,7 +53,14 @@ pub async fn run(
                     break;
                 }
             }
+            Ok(()) = relay.changed() => {
+                let ws = relay.borrow_and_update().ws.clone();
+                if tx.send(AppEvent::Relay(ws)).await.is_err() {
+                    break;
+                }
+            }
             cmd = cmds.recv() => match cmd {
+                Some(NetCmd::Report { date }) => fetch_report(&report, date, &tx),
                 Some(cmd) => submit(&client, cmd, &tx),
                 None => break,
             },
@@ -57,7 +72,9 @@ pub async fn run(
 /// Sends one request; its answer comes back as [`AppEvent::Reply`] under the
 /// program's own id.
 fn submit(client: &ClientHandle, cmd: NetCmd, tx: &mpsc::Sender<AppEvent>) {
-    let NetCmd::Request { id, request } = cmd;
+    let NetCmd::Request { id, request } = cmd else {
+        return;
+    };
     let tx = tx.clone();
     match client.submit_request(&request) {
         Ok(pending) => {
@@ -81,6 +98,26 @@ fn submit(client: &ClientHandle, cmd: NetCmd, tx: &mpsc::Sender<AppEvent>) {
             });
         }
     }
+}
+
+/// Fetches the day's report in a task of its own (the loop never waits on
+/// HTTP); it comes back as [`AppEvent::Report`]. Fetches take turns, so a
+/// renewed token is kept for the next.
+fn fetch_report(
+    source: &Arc<Mutex<ReportSource>>,
+    date: Option<String>,
+    tx: &mpsc::Sender<AppEvent>,
+) {
+    let source = source.clone();
+    let tx = tx.clone();
+    tokio::spawn(async move {
+        let result = source.lock().await.fetch(date.as_deref()).await;
+        let _ = tx
+            .send(AppEvent::Report(
+                result.map(Box::new).map_err(|e| e.to_string()),
+            ))
+            .await;
+    });
 }
 
 pub fn request_error(e: &ClientError) -> RequestError {

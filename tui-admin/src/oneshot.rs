@@ -80,7 +80,8 @@ impl Session {
         let login = term::sign_in(args, Program::Admin, None, left).await?;
         // The token from the sign-in: one login, and nothing retried after a refusal.
         let creds = kfood_protocol::client::Credentials::Token(login.token.clone());
-        let mut config = ClientConfig::for_relay(login.relay.clone(), creds, login.role);
+        let mut config = ClientConfig::for_relay(login.relay.clone(), creds, login.role)
+            .with_other_relays(login.other_relays.iter().cloned());
         config.ca_cert = args.ca_cert.clone();
         config.connect_timeout = left;
         let (client, events, state) =

@@ -4,15 +4,20 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use kfood_protocol::client::login::DEFAULT_LOGIN_TIMEOUT;
-use kfood_protocol::client::{default_cache_dir, Client, ClientConfig, ConnState};
+use std::sync::Arc;
+
+use kfood_protocol::client::login::{http_client, DEFAULT_LOGIN_TIMEOUT};
+use kfood_protocol::client::{
+    default_cache_dir, Client, ClientConfig, ConnState, DEFAULT_CONNECT_TIMEOUT,
+};
 use kfood_protocol::term::{self, CommonArgs, Input, Inputs, Program, SignIn, Stop, Theme};
 use ratatui::DefaultTerminal;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Mutex};
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{App, AppEvent, Look, NetCmd};
 use crate::cli::Cli;
+use crate::report::ReportSource;
 use crate::{keys, net, ui};
 
 /// Events from the network task waiting for the loop. A busy relay sends a
@@ -30,8 +35,7 @@ const EVENTS_PER_FRAME: usize = 512;
 /// The connection manager's configuration: the relay that answered the
 /// sign-in, the admin role, `--ca-cert`, and the local cache with `--cache-ttl`.
 pub fn client_config(args: &CommonArgs, login: &SignIn) -> ClientConfig {
-    let mut config =
-        ClientConfig::for_relay(login.relay.clone(), login.credentials.clone(), login.role);
+    let mut config = login.client_config();
     config.ca_cert = args.ca_cert.clone();
     config.cache_dir = default_cache_dir();
     config.cache_ttl = args.cache_ttl;
@@ -62,6 +66,12 @@ pub async fn run(cli: &Cli, offset: time::UtcOffset) -> anyhow::Result<i32> {
         }
     };
     let (client, events, state) = Client::connect(client_config(args, &login))?;
+    let report = ReportSource {
+        http: http_client(args.ca_cert.as_deref(), DEFAULT_CONNECT_TIMEOUT)?,
+        relay: login.relay.clone(),
+        credentials: login.credentials.clone(),
+        token: login.token.clone(),
+    };
 
     let theme = Theme::from_env(args.ascii);
     let look = Look {
@@ -85,6 +95,7 @@ pub async fn run(cli: &Cli, offset: time::UtcOffset) -> anyhow::Result<i32> {
         state,
         ev_tx,
         cmd_rx,
+        Arc::new(Mutex::new(report)),
         shutdown.clone(),
     ));
     tracing::info!(relay = %login.relay, role = %login.role, "starting");
@@ -150,14 +161,17 @@ async fn event_loop(
         }
         for cmd in std::mem::take(&mut app.outbox) {
             if let Err(e) = cmd_tx.try_send(cmd) {
-                let NetCmd::Request { id, .. } = e.into_inner();
-                app.handle(AppEvent::Reply {
-                    id,
-                    result: Err(crate::app::RequestError {
-                        code: "busy".into(),
-                        message: "too many requests waiting; try again".into(),
-                        field: None,
-                    }),
+                let busy = "too many requests waiting; try again";
+                app.handle(match e.into_inner() {
+                    NetCmd::Request { id, .. } => AppEvent::Reply {
+                        id,
+                        result: Err(crate::app::RequestError {
+                            code: "busy".into(),
+                            message: busy.into(),
+                            field: None,
+                        }),
+                    },
+                    NetCmd::Report { .. } => AppEvent::Report(Err(busy.into())),
                 });
             }
         }
@@ -181,6 +195,7 @@ mod tests {
             .unwrap();
         let login = SignIn {
             relay: RelayUrls::parse("ws://h:1").unwrap(),
+            other_relays: Vec::new(),
             credentials: Credentials::Token("t".into()),
             token: "t".into(),
             user: None,

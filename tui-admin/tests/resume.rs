@@ -24,6 +24,7 @@ fn connect(relay: &str, cache: &Path) -> (ClientHandle, mpsc::Receiver<ClientEve
     let cli = Cli::try_parse_from(["kfood-admin"]).unwrap();
     let login = SignIn {
         relay: RelayUrls::parse(relay).unwrap(),
+        other_relays: Vec::new(),
         credentials: Credentials::Token(token("boss", Role::Admin)),
         token: token("boss", Role::Admin),
         user: None,

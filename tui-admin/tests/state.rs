@@ -16,7 +16,12 @@ use serde_json::{json, Value};
 fn sent(app: &mut kfood_admin::app::App) -> Vec<(String, String, Value)> {
     std::mem::take(&mut app.outbox)
         .into_iter()
-        .map(|NetCmd::Request { id, request }| (id, request.kind().to_owned(), request.data()))
+        .filter_map(|cmd| match cmd {
+            NetCmd::Request { id, request } => {
+                Some((id, request.kind().to_owned(), request.data()))
+            }
+            NetCmd::Report { .. } => None,
+        })
         .collect()
 }
 
@@ -167,6 +172,9 @@ fn orders_filter_sort_detail() {
     app.update(Action::CycleStatus);
     assert_eq!(app.status_filter, StatusFilter::Open);
     assert_eq!(ids(&app), [42, 43, 44]);
+    app.update(Action::CycleStatus);
+    assert_eq!(app.status_filter, StatusFilter::Is(OrderStatus::Scheduled));
+    assert!(ids(&app).is_empty(), "none scheduled");
     app.update(Action::CycleStatus);
     assert_eq!(ids(&app), [43], "pending only");
     for _ in 0..5 {

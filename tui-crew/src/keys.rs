@@ -34,6 +34,11 @@ pub fn key_to_action(screen: Screen, mode: &Mode, key: KeyEvent) -> Option<Actio
         }),
         Mode::Menu { .. } => menu_key(key),
         Mode::Recall { .. } => recall_key(key),
+        Mode::Later { .. } => later_key(key),
+        Mode::ConfirmPause => Some(match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => Action::Submit,
+            _ => Action::Back,
+        }),
         Mode::Board | Mode::Detail { .. } => match screen {
             Screen::Expo => board_key(key),
             Screen::Station => station_key(key),
@@ -71,6 +76,8 @@ fn board_key(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('b') => Action::ToggleBell,
         KeyCode::Char('/') => Action::Filter,
         KeyCode::Char('r') => Action::RecallList,
+        KeyCode::Char('L') => Action::LaterList,
+        KeyCode::Char('p') => Action::Pause,
         KeyCode::Char('n') => Action::Note,
         KeyCode::Char('?') | KeyCode::F(1) => Action::Help,
         KeyCode::Char('q') => Action::Quit,
@@ -96,6 +103,20 @@ fn recall_key(key: KeyEvent) -> Option<Action> {
     Some(match key.code {
         KeyCode::Enter | KeyCode::Char(' ') => Action::Submit,
         KeyCode::Esc | KeyCode::Char('r') => Action::Back,
+        KeyCode::Char('?') | KeyCode::F(1) => Action::Help,
+        KeyCode::Char('q') => Action::Quit,
+        _ => return None,
+    })
+}
+
+/// The `L` list of scheduled orders: Enter or `f` sends one to the kitchen now.
+fn later_key(key: KeyEvent) -> Option<Action> {
+    if let Some(a) = nav_key(key.code) {
+        return Some(a);
+    }
+    Some(match key.code {
+        KeyCode::Enter | KeyCode::Char('f') => Action::Submit,
+        KeyCode::Esc | KeyCode::Char('L') => Action::Back,
         KeyCode::Char('?') | KeyCode::F(1) => Action::Help,
         KeyCode::Char('q') => Action::Quit,
         _ => return None,
@@ -148,6 +169,8 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     ("Backspace / u", "recall: one status back (within 15 min)"),
     ("r", "recall list: tickets bumped in the last 15 min"),
+    ("L", "orders for later; Enter fires one now"),
+    ("p", "pause / resume online ordering (asks first)"),
     ("n", "kitchen note on the ticket (one line)"),
     ("Tab / i", "open or close the ticket's detail"),
     ("arrows / h j k l", "move between tickets and columns"),
@@ -170,6 +193,8 @@ pub const STATION_HELP: &[(&str, &str)] = &[
     ("u", "clear the last line marked here"),
     ("Backspace", "recall the ticket one status back"),
     ("r", "recall list: tickets bumped in the last 15 min"),
+    ("L", "orders for later; Enter fires one now"),
+    ("p", "pause / resume online ordering (asks first)"),
     ("n", "kitchen note on the ticket (one line)"),
     ("Tab / i", "open or close the ticket's detail"),
     ("j k / arrows", "next / previous line; h l: ticket"),

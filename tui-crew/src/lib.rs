@@ -25,6 +25,10 @@ mod kitchen_tests;
 #[cfg(test)]
 mod kitchen_ui_tests;
 #[cfg(test)]
+mod later_tests;
+#[cfg(test)]
+mod options_ui_tests;
+#[cfg(test)]
 mod testutil;
 #[cfg(test)]
 mod ui_tests;

@@ -46,8 +46,7 @@ impl Cli {
 /// The manager's configuration: the relay that answered the sign-in, the
 /// account's own role (an admin runs the board as admin), the cache.
 pub fn client_config(opts: &NetOptions, login: &SignIn) -> ClientConfig {
-    let mut config =
-        ClientConfig::for_relay(login.relay.clone(), login.credentials.clone(), login.role);
+    let mut config = login.client_config();
     config.queue_cap = QUEUE_CAP;
     config.ca_cert = opts.ca_cert.clone();
     config.cache_ttl = opts.cache_ttl;
@@ -91,6 +90,9 @@ pub async fn run(
         }
     };
     let replies = tokio_util::task::TaskTracker::new();
+    let mut relay = client.watch_relay();
+    // The relay that answered the sign-in is named at once, then every move.
+    relay.mark_changed();
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -129,6 +131,12 @@ pub async fn run(
                     break;
                 }
             }
+            Ok(()) = relay.changed() => {
+                let ws = relay.borrow_and_update().ws.clone();
+                if app.send(AppEvent::Relay(ws)).await.is_err() {
+                    break;
+                }
+            }
             r = state.changed() => {
                 if r.is_err() {
                     break;
@@ -159,6 +167,7 @@ mod tests {
             .unwrap();
         let login = SignIn {
             relay: RelayUrls::parse("wss://h").unwrap(),
+            other_relays: Vec::new(),
             credentials: Credentials::Token("t".into()),
             token: "t".into(),
             user: None,

@@ -171,6 +171,18 @@ fn offline_board_is_stale_80x24() {
     assert!(s.contains("PENDING 2 stale"), "{s}");
 }
 
+/// When the client moves to another relay of `--relay`, the status bar names the new one.
+#[test]
+fn status_bar_names_the_relay_in_use() {
+    let mut app = busy_kitchen();
+    let before = text(&draw(&app, 80, 24));
+    assert!(before.contains("127.0.0.1:8080"), "{before}");
+    app.handle(AppEvent::Relay("ws://10.0.0.6:8080/ws".into()));
+    let after = text(&draw(&app, 80, 24));
+    assert!(after.contains("10.0.0.6:8080"), "{after}");
+    assert!(!after.contains("127.0.0.1:8080"), "{after}");
+}
+
 /// More tickets than fit: the column says how many are hidden, and keeps
 /// the selected one in view.
 #[test]

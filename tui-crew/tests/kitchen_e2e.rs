@@ -80,6 +80,8 @@ async fn two_stations_and_the_expo_bring_a_ticket_together() {
         .wait_for(&["Checkout", "priced by the relay"], SCREEN_WAIT)
         .await;
     customer.send_keys(&[
+        // Past When, Instructions, Promo code and Payment to the card.
+        "Tab",
         "Tab",
         "Tab",
         "Tab",

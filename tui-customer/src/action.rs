@@ -93,6 +93,8 @@ pub enum Action {
 /// Which field of the add dialog has the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AddFocus {
+    /// The n-th choice of the item's options, counted over all its groups.
+    Choice(usize),
     Qty,
     Note,
 }
@@ -113,6 +115,8 @@ pub enum Mode {
 #[derive(Debug, Clone)]
 pub enum AppEvent {
     Conn(ConnState),
+    /// The relay in use changed (one of `--relay`'s list): its WebSocket URL.
+    Relay(String),
     /// What the local cache held at start: drawn until the relay speaks.
     Cached(Box<CachedState>),
     /// An event or a welcome from the relay (not a reply to a request).

@@ -3,6 +3,7 @@
 //! relay prices the order at checkout.
 
 use kfood_protocol::limits::{MAX_NOTES_CHARS, MAX_ORDER_LINES, MAX_QTY, MIN_QTY};
+use kfood_protocol::options::ChosenOption;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -11,6 +12,9 @@ pub struct CartLine {
     pub qty: u32,
     #[serde(default)]
     pub notes: String,
+    /// The chosen options (DESIGN §14); the relay prices and names them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<ChosenOption>,
 }
 
 impl CartLine {
@@ -19,8 +23,28 @@ impl CartLine {
             item_id: item_id.to_owned(),
             qty: qty.clamp(MIN_QTY, MAX_QTY),
             notes: limit_note(notes),
+            options: Vec::new(),
         }
     }
+
+    /// The same line with these options.
+    pub fn with_options(mut self, options: Vec<ChosenOption>) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Whether `other` orders the same thing: same item, note and choices
+    /// (a Bibimbap "hot" and a plain Bibimbap are two lines).
+    pub fn same_as(&self, other: &CartLine) -> bool {
+        self.item_id == other.item_id
+            && self.notes.trim() == other.notes.trim()
+            && same_choices(&self.options, &other.options)
+    }
+}
+
+/// Two sets of chosen options, whatever their order.
+fn same_choices(a: &[ChosenOption], b: &[ChosenOption]) -> bool {
+    a.len() == b.len() && a.iter().all(|o| b.contains(o))
 }
 
 /// Why a line could not be added.
@@ -37,11 +61,12 @@ pub fn add(
     qty: u32,
     notes: &str,
 ) -> Result<usize, CartError> {
-    let line = CartLine::new(item_id, qty, notes);
-    if let Some(i) = cart
-        .iter()
-        .position(|l| l.item_id == line.item_id && l.notes.trim() == line.notes.trim())
-    {
+    add_line(cart, CartLine::new(item_id, qty, notes))
+}
+
+/// Adds a line; one ordering the same thing (item, note, choices) joins it.
+pub fn add_line(cart: &mut Vec<CartLine>, line: CartLine) -> Result<usize, CartError> {
+    if let Some(i) = cart.iter().position(|l| l.same_as(&line)) {
         cart[i].qty = (cart[i].qty + line.qty).min(MAX_QTY);
         return Ok(i);
     }
@@ -83,6 +108,30 @@ mod tests {
         assert_eq!(c[0].qty, 3);
         assert_eq!(add(&mut c, "bibimbap", 99, ""), Ok(0));
         assert_eq!(c[0].qty, 99);
+    }
+
+    /// The same item with other choices is a line of its own; the same
+    /// choices in another order join.
+    #[test]
+    fn other_choices_make_another_line() {
+        let pick = |pairs: &[(&str, &str)]| -> Vec<ChosenOption> {
+            pairs
+                .iter()
+                .map(|(g, c)| ChosenOption {
+                    group: (*g).into(),
+                    choice: (*c).into(),
+                })
+                .collect()
+        };
+        let mut c = Vec::new();
+        let hot_egg = pick(&[("spice", "hot"), ("extras", "egg")]);
+        let egg_hot = pick(&[("extras", "egg"), ("spice", "hot")]);
+        let line = |o: Vec<ChosenOption>| CartLine::new("bibimbap", 1, "").with_options(o);
+        assert_eq!(add_line(&mut c, line(hot_egg)), Ok(0));
+        assert_eq!(add_line(&mut c, line(vec![])), Ok(1));
+        assert_eq!(add_line(&mut c, line(egg_hot)), Ok(0));
+        assert_eq!(add_line(&mut c, line(pick(&[("spice", "hot")]))), Ok(2));
+        assert_eq!(c[0].qty, 2);
     }
 
     /// Quantities stay within 1 to 99; below one removes the line.

@@ -4,6 +4,7 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::action::{Action, AddFocus, Mode, Screen};
+use crate::checkout::Field;
 
 pub fn key_to_action(mode: &Mode, key: KeyEvent) -> Option<Action> {
     if key.kind == KeyEventKind::Release {
@@ -34,6 +35,7 @@ pub fn key_to_action(mode: &Mode, key: KeyEvent) -> Option<Action> {
             (KeyCode::Tab | KeyCode::Down, _) => Some(Action::NextField),
             (KeyCode::BackTab | KeyCode::Up, _) => Some(Action::PrevField),
             (KeyCode::Backspace, _) => Some(Action::Backspace),
+            (KeyCode::Char(' '), AddFocus::Choice(_)) => Some(Action::Toggle),
             (KeyCode::Char('+' | '=') | KeyCode::Right, AddFocus::Qty) => Some(Action::QtyUp),
             (KeyCode::Char('-') | KeyCode::Left, AddFocus::Qty) => Some(Action::QtyDown),
             (KeyCode::Char(c), _) => Some(Action::Input(c)),
@@ -46,6 +48,8 @@ pub fn key_to_action(mode: &Mode, key: KeyEvent) -> Option<Action> {
             KeyCode::Left if field.is_toggle() => Some(Action::Left),
             KeyCode::Right if field.is_toggle() => Some(Action::Right),
             KeyCode::Char(' ') if field.is_toggle() => Some(Action::Toggle),
+            KeyCode::PageUp if *field == Field::When => Some(Action::PageUp),
+            KeyCode::PageDown if *field == Field::When => Some(Action::PageDown),
             _ => text(key.code),
         },
     }
@@ -122,6 +126,10 @@ pub const HELP: &[(&str, &str)] = &[
         "Tab/Up/Down",
         "next / previous field; Space or Left/Right: choose",
     ),
+    (
+        "When: Left/Right",
+        "as soon as possible, or a time: 15 min; PgUp/PgDn a day",
+    ),
     ("Enter", "pay the total the relay quoted;  Esc: back"),
     ("Orders", ""),
     ("x", "cancel the order (while pending)"),
@@ -138,7 +146,6 @@ pub const TEST_CARDS: &[(&str, &str)] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checkout::Field;
 
     fn key(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)
@@ -270,6 +277,16 @@ mod tests {
             Mode::AddItem(AddFocus::Qty),
             KeyCode::Char('3'),
             Some(Action::Input('3')),
+        );
+        check(
+            Mode::AddItem(AddFocus::Choice(2)),
+            KeyCode::Char(' '),
+            Some(Action::Toggle),
+        );
+        check(
+            Mode::AddItem(AddFocus::Note),
+            KeyCode::Char(' '),
+            Some(Action::Input(' ')),
         );
         check(Mode::Help, KeyCode::Char('x'), Some(Action::Back));
     }

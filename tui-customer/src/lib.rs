@@ -73,9 +73,9 @@ pub async fn sign_in(cli: &Cli) -> Result<SignIn, SignInError> {
 /// The connection manager's configuration: the relay that answered the
 /// sign-in, the customer's role, `--ca-cert`, and the cache with `--cache-ttl`.
 pub fn client_config(cli: &Cli, login: &SignIn) -> ClientConfig {
-    let mut config =
-        ClientConfig::for_relay(login.relay.clone(), login.credentials.clone(), login.role)
-            .with_cache_dir(cli.cache_dir.clone().unwrap_or_else(cache_dir));
+    let mut config = login
+        .client_config()
+        .with_cache_dir(cli.cache_dir.clone().unwrap_or_else(cache_dir));
     config.ca_cert = cli.common.ca_cert.clone();
     config.cache_ttl = cli.common.cache_ttl;
     config

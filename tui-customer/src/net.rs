@@ -30,6 +30,9 @@ pub async fn run(
 ) {
     let mut events_open = true;
     let mut state_open = true;
+    let mut relay = handle.watch_relay();
+    // The relay that answered the sign-in is named at once, then every move.
+    relay.mark_changed();
     loop {
         tokio::select! {
             cmd = cmds.recv() => match cmd {
@@ -65,6 +68,12 @@ pub async fn run(
                 }
                 None => events_open = false,
             },
+            Ok(()) = relay.changed() => {
+                let ws = relay.borrow_and_update().ws.clone();
+                if out.send(AppEvent::Relay(ws)).await.is_err() {
+                    break;
+                }
+            }
             changed = state.changed(), if state_open => match changed {
                 Ok(()) => {
                     let conn = state.borrow_and_update().clone();

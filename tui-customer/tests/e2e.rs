@@ -59,6 +59,8 @@ async fn order_from_menu_to_preparing() {
 
     // A declined card: said plainly, nothing ordered, the cart kept.
     s.send_keys(&[
+        // Past When, Instructions, Promo code and Payment to the card.
+        "Tab",
         "Tab",
         "Tab",
         "Tab",

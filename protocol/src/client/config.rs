@@ -151,7 +151,11 @@ impl Credentials {
 /// [`ClientConfig::new`] and change the public fields as needed.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
+    /// The relay tried first.
     pub relay: RelayUrls,
+    /// The other relays of the same cluster (`--relay a,b,c`, DESIGN §15),
+    /// tried in turn after `relay`: each reconnect attempt goes to the next.
+    pub other_relays: Vec<RelayUrls>,
     pub credentials: Credentials,
     /// Sent as `userType`; must match the token's role.
     pub role: Role,
@@ -182,18 +186,23 @@ pub struct ClientConfig {
 
 impl ClientConfig {
     /// A configuration with the defaults of DESIGN §11 and no cache.
+    /// `relay` is one address or a comma-separated list of the relays of
+    /// one cluster, tried in that order.
     pub fn new(relay: &str, credentials: Credentials, role: Role) -> Result<Self, ClientError> {
-        Ok(ClientConfig::for_relay(
-            RelayUrls::parse(relay)?,
-            credentials,
-            role,
-        ))
+        let mut list = RelayUrls::parse_list(relay)?.into_iter();
+        let first = list
+            .next()
+            .ok_or_else(|| ClientError::Config("the relay URL is empty".into()))?;
+        let mut config = ClientConfig::for_relay(first, credentials, role);
+        config.other_relays = list.collect();
+        Ok(config)
     }
 
     /// [`ClientConfig::new`] for addresses already parsed.
     pub fn for_relay(relay: RelayUrls, credentials: Credentials, role: Role) -> Self {
         ClientConfig {
             relay,
+            other_relays: Vec::new(),
             credentials,
             role,
             batch_cap: DEFAULT_BATCH_CAP,
@@ -207,6 +216,12 @@ impl ClientConfig {
             poll_wait_secs: DEFAULT_POLL_WAIT_SECS,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
         }
+    }
+
+    /// Adds the other relays of the cluster, tried after `relay` in order.
+    pub fn with_other_relays(mut self, others: impl IntoIterator<Item = RelayUrls>) -> Self {
+        self.other_relays.extend(others);
+        self
     }
 
     /// Turns the cache on in `dir`.
@@ -317,6 +332,23 @@ mod tests {
         assert_eq!(RelayUrls::parse_list("h:2").unwrap().len(), 1);
         assert!(RelayUrls::parse_list(" , ").is_err());
         assert!(RelayUrls::parse_list("ws://a,ftp://b").is_err());
+    }
+
+    /// A configuration takes a list: the first relay is tried first, the rest follow in order.
+    #[test]
+    fn configurations_take_lists() {
+        let c = ClientConfig::new(
+            "ws://a:1, ws://b:2,ws://c:3",
+            Credentials::Token("t".into()),
+            Role::Crew,
+        )
+        .unwrap();
+        assert_eq!(c.relay.ws, "ws://a:1/ws");
+        let others: Vec<&str> = c.other_relays.iter().map(|u| u.ws.as_str()).collect();
+        assert_eq!(others, ["ws://b:2/ws", "ws://c:3/ws"]);
+        let one = ClientConfig::new("h:1", Credentials::Token("t".into()), Role::Crew).unwrap();
+        assert!(one.other_relays.is_empty());
+        assert!(ClientConfig::new(",", Credentials::Token("t".into()), Role::Crew).is_err());
     }
 
     #[test]

@@ -180,7 +180,7 @@ async fn post_credentials(
 }
 
 /// The relay's `{"error": {code, message}}`, or a plain one from the status.
-fn refusal_of(body: &str, status: u16) -> ProtocolError {
+pub(super) fn refusal_of(body: &str, status: u16) -> ProtocolError {
     serde_json::from_str::<Value>(body)
         .ok()
         .and_then(|v| v.get("error").cloned())
@@ -195,7 +195,7 @@ fn refusal_of(body: &str, status: u16) -> ProtocolError {
 }
 
 /// An error with its causes, which name what actually failed (DNS, TLS…).
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(super) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut cause = e.source();
     while let Some(c) = cause {

@@ -39,6 +39,8 @@ mod driver;
 mod error;
 pub mod login;
 pub mod outbox;
+pub mod relays;
+pub mod report;
 pub mod seq;
 mod transport;
 
@@ -59,6 +61,7 @@ pub use config::{
 };
 pub use error::ClientError;
 pub use login::{login, register, LoginError};
+pub use relays::RelayRing;
 pub use seq::SeqTracker;
 
 use crate::envelope::Envelope;
@@ -141,6 +144,9 @@ impl std::fmt::Display for ConnState {
 }
 
 /// What the program receives, in order.
+// `Cached` is the large one and comes at most once per start: boxing it
+// would only add an allocation to every program's match.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClientEvent {
     /// The cache as it was at start, before anything from the relay (first
@@ -224,6 +230,7 @@ impl Client {
         let (ctl_tx, ctl_rx) = mpsc::channel(CONTROL_QUEUE);
         let (ev_tx, ev_rx) = mpsc::channel(EVENTS_QUEUE);
         let (state_tx, state_rx) = watch::channel(ConnState::Connecting);
+        let (relay_tx, relay_rx) = watch::channel(config.relay.clone());
 
         let slot = match (&config.cache_dir, config.credentials.presumed_user_id()) {
             (Some(dir), Some(user)) => Some(CacheSlot::open(
@@ -247,15 +254,14 @@ impl Client {
             status: Mutex::new(Status::default()),
             task: Mutex::new(None),
         });
-        let driver = driver::Driver::new(
-            config,
-            transport,
-            req_rx,
-            ctl_rx,
-            ev_tx,
-            state_tx,
-            shared.clone(),
-        );
+        let channels = driver::Channels {
+            requests: req_rx,
+            control: ctl_rx,
+            events: ev_tx,
+            state: state_tx,
+            relay: relay_tx,
+        };
+        let driver = driver::Driver::new(config, transport, channels, shared.clone());
         let task = runtime.spawn(driver.run());
         *lock(&shared.task) = Some(task);
         let handle = ClientHandle {
@@ -265,6 +271,7 @@ impl Client {
             queue_cap,
             shared,
             state: state_rx.clone(),
+            relay: relay_rx,
         };
         Ok((handle, ev_rx, state_rx))
     }
@@ -281,6 +288,7 @@ pub struct ClientHandle {
     queue_cap: usize,
     shared: Arc<Shared>,
     state: watch::Receiver<ConnState>,
+    relay: watch::Receiver<RelayUrls>,
 }
 
 impl std::fmt::Debug for ClientHandle {
@@ -356,6 +364,18 @@ impl ClientHandle {
     /// A new receiver of the state.
     pub fn watch_state(&self) -> watch::Receiver<ConnState> {
         self.state.clone()
+    }
+
+    /// The relay in use (or, while reconnecting, the one tried next): one
+    /// of `--relay`'s list, for the status bar (DESIGN §15).
+    pub fn relay(&self) -> RelayUrls {
+        self.relay.borrow().clone()
+    }
+
+    /// A new receiver of the relay in use; it changes when the client moves
+    /// to another relay of the list.
+    pub fn watch_relay(&self) -> watch::Receiver<RelayUrls> {
+        self.relay.clone()
     }
 
     /// Requests waiting for an answer (queued or in flight).

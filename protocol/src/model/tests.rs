@@ -19,6 +19,7 @@ fn item(id: &str, cat: &str) -> MenuItem {
         available: true,
         prep_minutes: 10,
         station: "kitchen".into(),
+        options: Vec::new(),
     }
 }
 
@@ -211,4 +212,32 @@ fn pruning_keeps_open_orders() {
     model.apply(&Event::OrderCreated(order_event(&order(2, "ann"))));
     model.prune_closed_orders(NOW);
     assert_eq!(model.orders.keys().copied().collect::<Vec<_>>(), [2]);
+}
+
+/// `capacity_update` replaces the setting; every snapshot carries it.
+#[test]
+fn capacity_is_folded_and_in_every_snapshot() {
+    let mut model = Model::default();
+    let c = crate::capacity::Capacity {
+        paused: true,
+        orders_per_slot: 4,
+        at: Some("2026-11-22T10:00:00.000Z".into()),
+        ..Default::default()
+    };
+    model.apply(&Event::CapacityUpdate(c.clone()));
+    assert_eq!(model.capacity, c);
+    for role in crate::Role::ALL {
+        let snap = model.snapshot_for(
+            Viewer {
+                role,
+                user_id: "ann",
+            },
+            false,
+            NOW,
+        );
+        assert_eq!(snap.capacity, c, "{role}");
+        let mut other = Model::default();
+        other.load_snapshot(&snap);
+        assert_eq!(other.capacity, c);
+    }
 }

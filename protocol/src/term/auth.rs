@@ -86,6 +86,9 @@ pub enum SignInError {
 pub struct SignIn {
     /// The relay that answered (the first of `--relay` for a token).
     pub relay: RelayUrls,
+    /// The rest of `--relay`, in the order the client moves on to them
+    /// after `relay` (DESIGN §15).
+    pub other_relays: Vec<RelayUrls>,
     /// For the connection manager: a password is kept so that it can log in
     /// again when the token expires.
     pub credentials: Credentials,
@@ -131,6 +134,7 @@ pub async fn sign_in(
         };
         return Ok(SignIn {
             relay: relays[0].clone(),
+            other_relays: others_after(&relays, 0),
             credentials: Credentials::Token(token.to_owned()),
             token: token.to_owned(),
             user,
@@ -144,7 +148,7 @@ pub async fn sign_in(
         validate_password(&password).map_err(bad)?;
     }
     let mut last = None;
-    for relay in &relays {
+    for (i, relay) in relays.iter().enumerate() {
         let answer = match &registration {
             Some(r) => {
                 register(
@@ -168,6 +172,7 @@ pub async fn sign_in(
                     .map_err(|why| SignInError::Refused(format!("{user}: {why}")))?;
                 return Ok(SignIn {
                     relay: relay.clone(),
+                    other_relays: others_after(&relays, i),
                     credentials: Credentials::Password {
                         username: user.clone(),
                         password,
@@ -188,6 +193,26 @@ pub async fn sign_in(
         last.map(|e| e.to_string())
             .unwrap_or_else(|| "no relay to reach".into()),
     ))
+}
+
+/// The relays after the `i`-th, in the order a client moves on to them:
+/// those after it, then those before it.
+fn others_after(relays: &[RelayUrls], i: usize) -> Vec<RelayUrls> {
+    let n = relays.len();
+    (1..n).map(|k| relays[(i + k) % n].clone()).collect()
+}
+
+impl SignIn {
+    /// The connection manager's configuration for this sign-in: the relay
+    /// that answered first, then the rest of `--relay`.
+    pub fn client_config(&self) -> crate::client::ClientConfig {
+        crate::client::ClientConfig::for_relay(
+            self.relay.clone(),
+            self.credentials.clone(),
+            self.role,
+        )
+        .with_other_relays(self.other_relays.iter().cloned())
+    }
 }
 
 /// The password for `user`: `KFOOD_PASSWORD`, else asked for on the
@@ -216,6 +241,16 @@ fn password_for(user: &str, confirm: bool) -> Result<String, SignInError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// After the relay that answered, the client moves on to those after it, then those before it.
+    #[test]
+    fn the_other_relays_follow_the_one_that_answered() {
+        let l = RelayUrls::parse_list("a:1,b:2,c:3").unwrap();
+        let hosts = |v: Vec<RelayUrls>| v.into_iter().map(|u| u.http).collect::<Vec<_>>();
+        assert_eq!(hosts(others_after(&l, 0)), ["http://b:2", "http://c:3"]);
+        assert_eq!(hosts(others_after(&l, 1)), ["http://c:3", "http://a:1"]);
+        assert!(others_after(&l[..1], 0).is_empty());
+    }
 
     /// Each program takes its own role; the board also takes admins, as admin; the rest is refused in words.
     #[test]

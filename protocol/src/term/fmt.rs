@@ -40,6 +40,22 @@ pub fn clock(ms: Millis, offset: UtcOffset) -> String {
     format!("{:02}:{:02}", t.hour(), t.minute())
 }
 
+/// `18:30` on the viewer's day of `now`, `tomorrow 18:30`, else
+/// `Fri 4 Dec 18:30`: a time that may be days ahead (a scheduled order).
+pub fn day_clock(ms: Millis, now: Millis, offset: UtcOffset) -> String {
+    let (t, today) = (local(ms, offset), local(now, offset).date());
+    let hm = format!("{:02}:{:02}", t.hour(), t.minute());
+    if t.date() == today {
+        hm
+    } else if today.next_day() == Some(t.date()) {
+        format!("tomorrow {hm}")
+    } else {
+        let wd = t.weekday().to_string();
+        let month = t.month().to_string();
+        format!("{} {} {} {hm}", &wd[..3], t.day(), &month[..3])
+    }
+}
+
 /// `10:02:33` in the viewer's time zone.
 pub fn clock_secs(ms: Millis, offset: UtcOffset) -> String {
     let t = local(ms, offset);
@@ -117,6 +133,19 @@ mod tests {
         assert_eq!(clock_of("2027-01-15T08:00:00Z", UtcOffset::UTC), "08:00");
         assert_eq!(clock_of("soon", UtcOffset::UTC), "--:--");
         assert_eq!(clock_secs_of("soon", UtcOffset::UTC), "--:--:--");
+    }
+
+    /// A time today reads as a clock, tomorrow says so, later days name the day.
+    #[test]
+    fn day_clocks_name_other_days() {
+        let now = 1_800_000_000_000; // Fri 15 Jan 2027, 08:00 UTC
+        assert_eq!(day_clock(now + 3_600_000, now, UtcOffset::UTC), "09:00");
+        let day = 24 * 3_600_000;
+        assert_eq!(day_clock(now + day, now, UtcOffset::UTC), "tomorrow 08:00");
+        assert_eq!(
+            day_clock(now + 2 * day, now, UtcOffset::UTC),
+            "Sun 17 Jan 08:00"
+        );
     }
 
     /// Ages and timers at their unit boundaries.

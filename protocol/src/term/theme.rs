@@ -114,9 +114,11 @@ impl Theme {
         }
     }
 
-    /// An order's status: waiting yellow, cooking cyan, ready green, done dim.
+    /// An order's status: waiting yellow, cooking cyan, ready green, done
+    /// (and not yet due: scheduled) dim.
     pub fn status(self, s: OrderStatus) -> Style {
         match s {
+            OrderStatus::Scheduled => self.dim(),
             OrderStatus::Pending => self.warn(),
             OrderStatus::Preparing => self.accent(),
             OrderStatus::Ready => self.good().add_modifier(Modifier::BOLD),

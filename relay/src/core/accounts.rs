@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use kfood_protocol::menu::checked_name;
 use kfood_protocol::messages::{self as m, ActivityKind};
 use kfood_protocol::time::{format_ms, Millis};
-use kfood_protocol::{limits, ProtocolError, UserRef};
+use kfood_protocol::{limits, ProtocolError, Role, UserRef};
 use serde_json::{json, Value};
 
 use super::{Caller, Decision};
@@ -52,6 +52,13 @@ pub fn user_create(
 ) -> Result<Value, ProtocolError> {
     m::validate_username(&req.username)?;
     m::validate_password(&req.password)?;
+    // The relay's own role is nobody's account (DESIGN §3).
+    if !Role::ALL.contains(&req.role) {
+        return Err(ProtocolError::invalid(
+            "role",
+            "accounts are customer, crew or admin",
+        ));
+    }
     let name = checked_name("name", &req.name, limits::MAX_NAME_CHARS)?;
     if st.records.users.contains_key(&req.username) {
         return Err(taken());

@@ -80,6 +80,9 @@ impl Command {
                 crew_online: *crew_online,
             },
             Command::StoreFailed(c) => Command::StoreFailed(c.clone()),
+            // Decided again on the newer state: what another relay fired
+            // meanwhile is no longer due, so only one fire commit lands.
+            Command::Fire => Command::Fire,
             _ => return None,
         })
     }
@@ -191,8 +194,12 @@ impl Core {
         };
         for c in &commits {
             lp.confirmed.fold(c);
+            for o in c.events.iter().filter_map(|e| e.event.order()) {
+                self.schedule.observe(o);
+            }
         }
         lp.confirmed.stream_seq = m.stream_seq;
+        self.tell_next_fire();
         let mut out = Outcome::new();
         for c in &commits {
             for r in &c.records {
@@ -266,7 +273,7 @@ impl Core {
                 if let CaughtUp::Failed(why) = self.catch_up_stream(lp, None, None).await {
                     tracing::warn!(cause = %why, "cannot catch up with the log");
                     let outs = cmds.into_iter().map(|c| self.handle(c)).collect();
-                    self.state = lp.confirmed.clone();
+                    self.roll_back(lp);
                     refuse_all(outs);
                     return;
                 }
@@ -297,14 +304,14 @@ impl Core {
                     return;
                 }
                 Published::Unreachable => {
-                    self.state = lp.confirmed.clone();
+                    self.roll_back(lp);
                     self.settle_payments(&[]);
                     refuse_all(outs);
                     return;
                 }
                 Published::Conflict(_) | Published::Unknown(_) => {
                     let t = std::time::Instant::now();
-                    self.state = lp.confirmed.clone();
+                    self.roll_back(lp);
                     tracing::debug!(attempt, outcome = ?outcome, clone_us = t.elapsed().as_micros() as u64, commands = copies.len(), "append lost");
                     let known = match outcome {
                         Published::Conflict(last) => last,
@@ -335,7 +342,7 @@ impl Core {
         }
         self.settle_payments(&[]);
         let outs = cmds.into_iter().map(|c| self.handle(c)).collect();
-        self.state = lp.confirmed.clone();
+        self.roll_back(lp);
         refuse_all(outs);
     }
 
@@ -369,6 +376,15 @@ impl Core {
             }
         }
         outs
+    }
+
+    /// Goes back to the state folded from the stream alone: what was
+    /// decided on the working state did not land. The scheduled orders are
+    /// rebuilt from it (an order placed or fired there may not exist).
+    fn roll_back(&mut self, lp: &Loop) {
+        self.state = lp.confirmed.clone();
+        self.schedule = super::schedule::Schedule::of(&self.state.model);
+        self.tell_next_fire();
     }
 
     /// The group is in the stream at `seq`: fold it into the confirmed state.

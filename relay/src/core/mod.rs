@@ -4,8 +4,8 @@
 //!
 //! Each request is parsed once into a [`Request`], checked against
 //! [`Request::allowed_for`], and decided by a function of the state and the
-//! request (one file per family: `orders`, `catalog`, `accounts`, `alerts`,
-//! `stats`). A decision becomes one [`Commit`]; the core folds it into its
+//! request (one file per family: `orders`, `schedule`, `capacity`,
+//! `catalog`, `accounts`, `alerts`, `stats`). A decision becomes one [`Commit`]; the core folds it into its
 //! state with [`State::fold`] — the same fold a start uses — and hands it to
 //! the writer in an [`Outcome`]. The core never touches a socket or the
 //! store: the writer makes the commit durable and only then publishes it,
@@ -14,15 +14,18 @@
 
 mod accounts;
 mod alerts;
+mod capacity;
 mod catalog;
 mod cluster;
 mod orders;
+mod schedule;
 mod stats;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use kfood_protocol::capacity::PublicCapacity;
 use kfood_protocol::event::{Event, Visibility};
 use kfood_protocol::menu::MenuItem;
 use kfood_protocol::messages::{self as m, kind, ActivityKind};
@@ -30,7 +33,7 @@ use kfood_protocol::model::Viewer;
 use kfood_protocol::time::{format_ms, now_ms, Millis};
 use kfood_protocol::{limits, Envelope, Party, ProtocolError, Request, Role, Sender, UserRef};
 use serde_json::{json, Value};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::auth::{Auth, UserRecord};
 use crate::config::Limits;
@@ -112,10 +115,13 @@ pub enum Command {
         username: String,
         reply: oneshot::Sender<Option<UserRecord>>,
     },
-    /// The menu in display order, for `GET /api/menu`.
+    /// The menu in display order and the capacity, for `GET /api/menu`.
     Menu {
-        reply: oneshot::Sender<Vec<MenuItem>>,
+        reply: oneshot::Sender<(Vec<MenuItem>, PublicCapacity)>,
     },
+    /// Fire the scheduled orders whose time has come (DESIGN §14); sent by
+    /// the fire timer.
+    Fire,
     /// Something to write in the activity log (logins, connects).
     Activity {
         user: UserRef,
@@ -128,6 +134,11 @@ pub enum Command {
     },
     Stats {
         reply: oneshot::Sender<Stats>,
+    },
+    /// The orders a day's report reads (`GET /api/report`, DESIGN §14).
+    Report {
+        day: kfood_protocol::report::Day,
+        reply: oneshot::Sender<kfood_protocol::report::DayOrders>,
     },
     /// A write failed: raise a `store_error` alert.
     StoreFailed(String),
@@ -254,6 +265,10 @@ pub struct Core {
     since_snapshot: u64,
     /// What the alerts watch between ticks (not part of the log).
     watch: Watch,
+    /// The scheduled orders by fire time (derived from the state).
+    schedule: schedule::Schedule,
+    /// The next fire time, for the fire timer.
+    next_fire: watch::Sender<Option<Millis>>,
 }
 
 impl Core {
@@ -270,6 +285,8 @@ impl Core {
         limits: Limits,
         first_seq: Arc<AtomicU64>,
     ) -> Core {
+        let schedule = schedule::Schedule::of(&state.model);
+        let (next_fire, _) = watch::channel(schedule.next());
         Core {
             state,
             hub,
@@ -280,6 +297,24 @@ impl Core {
             first_seq,
             since_snapshot: replayed,
             watch: Watch::default(),
+            schedule,
+            next_fire,
+        }
+    }
+
+    /// The next fire time of a scheduled order, as it changes: what the
+    /// fire timer sleeps until (an overdue one at start: at once).
+    pub fn next_fire(&self) -> watch::Receiver<Option<Millis>> {
+        self.next_fire.subscribe()
+    }
+
+    /// Fires every scheduled order due at `now`, each as a commit of its
+    /// own, in fire time order then by id.
+    fn fire_due(&mut self, now: Millis, out: &mut Outcome) {
+        for id in self.schedule.due(now) {
+            if let Some(d) = schedule::fire(&self.state, id, now) {
+                self.commit(d, now, out);
+            }
         }
     }
 
@@ -352,14 +387,18 @@ impl Core {
                 let _ = reply.send(self.state.records.users.get(&username).cloned());
             }
             Command::Menu { reply } => {
-                let _ = reply.send(self.state.model.menu.clone());
+                let m = &self.state.model;
+                let _ = reply.send((m.menu.clone(), m.capacity.public()));
             }
+            Command::Fire => self.fire_due(now, &mut out),
             Command::Activity { user, kind, text } => {
                 let mut d = Decision::default();
                 d.note(&user, kind, text, None);
                 self.commit(d, now, &mut out);
             }
             Command::Tick { crew_online } => {
+                // A safety net under the fire timer.
+                self.fire_due(now, &mut out);
                 for d in alerts::tick(&self.state, &mut self.watch, &self.limits, now, crew_online)
                 {
                     self.commit(d, now, &mut out);
@@ -369,6 +408,9 @@ impl Core {
             Command::Stats { reply } => {
                 let _ = reply.send(stats::stats(&self.state, &self.watch, now));
             }
+            Command::Report { day, reply } => {
+                let _ = reply.send(crate::report::day_orders(&self.state, &day));
+            }
             Command::StoreFailed(cause) => {
                 if let Some(d) = alerts::store_failed(&self.state, &cause, now) {
                     self.commit(d, now, &mut out);
@@ -376,7 +418,15 @@ impl Core {
             }
             Command::Shutdown => {}
         }
+        self.tell_next_fire();
         out
+    }
+
+    /// Tells the fire timer the next fire time, when it changed.
+    fn tell_next_fire(&self) {
+        let next = self.schedule.next();
+        self.next_fire
+            .send_if_modified(|v| std::mem::replace(v, next) != next);
     }
 
     /// Turns a decision into one commit (events get the next seqs), folds it
@@ -422,6 +472,9 @@ impl Core {
             records: d.records,
         };
         self.state.fold(&commit);
+        for o in commit.events.iter().filter_map(|e| e.event.order()) {
+            self.schedule.observe(o);
+        }
         for r in &commit.records {
             if let Record::Revoked { user_id, at } = r {
                 self.auth.revoke(user_id, *at);
@@ -605,6 +658,7 @@ impl Core {
             Request::Announce(r) => catalog::announce(st, caller, r, now, &mut d),
             Request::PromoUpsert(r) => catalog::promo_upsert(st, caller, r, &mut d),
             Request::AlertAck(r) => alerts::ack(st, caller, r, &mut d),
+            Request::CapacitySet(r) => capacity::capacity_set(st, caller, r, now, &mut d),
             Request::SessionRevoke(r) => accounts::revoke(caller, r, now, &mut d),
             Request::UserCreate(r) => {
                 accounts::user_create(st, caller, r, password_hash, now, &mut d)

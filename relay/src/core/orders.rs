@@ -3,10 +3,11 @@
 //! what it changes goes into the [`Decision`].
 
 use kfood_protocol::event::Event;
-use kfood_protocol::menu::normalize_promo_code;
 use kfood_protocol::menu::{checked_line, checked_minutes, checked_name, checked_text};
+use kfood_protocol::menu::{normalize_promo_code, MenuItem};
 use kfood_protocol::messages::LineDone;
 use kfood_protocol::messages::{self as m, ActivityKind};
+use kfood_protocol::options::{choose_options, unit_price};
 use kfood_protocol::order::{
     check_transition, order_code, Fulfillment, FulfillmentKind, HistoryEntry, Order, OrderLine,
     OrderStatus, Payment, PaymentMethod, PaymentStatus, Transition,
@@ -15,12 +16,12 @@ use kfood_protocol::time::{format_ms, Millis};
 use kfood_protocol::{card, limits, ErrorCode, ProtocolError, Role};
 use serde_json::{json, Value};
 
+use super::schedule::{self, Timing};
 use super::{Caller, Decision};
 use crate::log::State;
 use crate::payment::PaymentGateway;
 
-/// Minutes a delivery takes unless the kitchen says otherwise.
-pub const DEFAULT_DELIVERY_MINUTES: u32 = 25;
+use kfood_protocol::limits::DEFAULT_DELIVERY_MINUTES;
 
 /// An order priced from the relay's own menu and promos.
 struct Priced {
@@ -34,12 +35,26 @@ struct Priced {
 }
 
 pub fn quote(st: &State, req: &m::OrderPlace, now: Millis) -> Result<Value, ProtocolError> {
+    let when = schedule::requested_time(req, now)?;
     let p = price(st, req, now)?;
+    let timing = timing_of(st, when, &p, now)?;
     Ok(json!({
         "subtotal_cents": p.subtotal,
         "discount_cents": p.discount,
         "total_cents": p.subtotal - p.discount,
+        "ready_at": format_ms(timing.ready_at),
     }))
+}
+
+/// The capacity checks and ready time of a priced order (DESIGN §14).
+fn timing_of(
+    st: &State,
+    when: Option<Millis>,
+    p: &Priced,
+    now: Millis,
+) -> Result<Timing, ProtocolError> {
+    let kind = p.fulfillment.kind;
+    schedule::timing(st, when, p.prep, kind, DEFAULT_DELIVERY_MINUTES, now)
 }
 
 fn price(st: &State, req: &m::OrderPlace, now: Millis) -> Result<Priced, ProtocolError> {
@@ -55,33 +70,45 @@ fn price(st: &State, req: &m::OrderPlace, now: Millis) -> Result<Priced, Protoco
             format!("an order holds at most {} lines", limits::MAX_ORDER_LINES),
         ));
     }
-    let mut lines = Vec::with_capacity(req.items.len());
-    let (mut subtotal, mut prep) = (0i64, 0u32);
+    // DESIGN §14's check order: every `invalid` first (the fields, then each
+    // known item's options), then `unknown_item`, `item_unavailable` and
+    // `invalid_promo`, so a request with several faults always gets the same
+    // answer.
+    let mut notes = Vec::with_capacity(req.items.len());
     for (i, l) in req.items.iter().enumerate() {
-        let line = priced_line(st, i, l)?;
-        subtotal += line.unit_price_cents * i64::from(line.qty);
-        prep = prep.max(st.model.item(&line.item_id).map_or(0, |it| it.prep_minutes));
-        lines.push(line);
+        notes.push(line_notes(i, l)?);
     }
     let instructions = checked_text(
         "instructions",
         req.instructions.as_deref().unwrap_or(""),
         limits::MAX_NOTES_CHARS,
     )?;
-    let fulfillment = match req.fulfillment.kind {
-        FulfillmentKind::Pickup => Fulfillment {
-            kind: FulfillmentKind::Pickup,
-            address: None,
-        },
-        FulfillmentKind::Delivery => Fulfillment {
-            kind: FulfillmentKind::Delivery,
-            address: Some(checked_name(
-                "fulfillment.address",
-                req.fulfillment.address.as_deref().unwrap_or(""),
-                limits::MAX_SHORT_TEXT_CHARS,
-            )?),
-        },
-    };
+    let fulfillment = checked_fulfillment(&req.fulfillment)?;
+    let mut chosen = Vec::with_capacity(req.items.len());
+    for (i, l) in req.items.iter().enumerate() {
+        chosen.push(match st.model.item(&l.item_id) {
+            Some(item) => choose_options(item, &l.options, &format!("items[{i}].options"))?,
+            None => Vec::new(),
+        });
+    }
+    let items = menu_items(st, req)?;
+    let mut lines = Vec::with_capacity(req.items.len());
+    let (mut subtotal, mut prep) = (0i64, 0u32);
+    for (((item, l), notes), options) in items.into_iter().zip(&req.items).zip(notes).zip(chosen) {
+        let line = OrderLine {
+            item_id: item.id.clone(),
+            name: item.name.clone(),
+            qty: l.qty,
+            unit_price_cents: unit_price(item.price_cents, &options),
+            notes,
+            station: item.station.clone(),
+            options,
+            done: None,
+        };
+        subtotal += line.unit_price_cents * i64::from(line.qty);
+        prep = prep.max(item.prep_minutes);
+        lines.push(line);
+    }
     let (promo_code, discount) = promo(st, req.promo_code.as_deref(), subtotal, now)?;
     Ok(Priced {
         lines,
@@ -94,41 +121,60 @@ fn price(st: &State, req: &m::OrderPlace, now: Millis) -> Result<Priced, Protoco
     })
 }
 
-fn priced_line(st: &State, i: usize, l: &m::LineRequest) -> Result<OrderLine, ProtocolError> {
+/// Line `i`'s quantity checked and its notes cleaned.
+fn line_notes(i: usize, l: &m::LineRequest) -> Result<String, ProtocolError> {
     if !(limits::MIN_QTY..=limits::MAX_QTY).contains(&l.qty) {
         return Err(ProtocolError::invalid(
             format!("items[{i}].qty"),
             format!("quantity must be {}-{}", limits::MIN_QTY, limits::MAX_QTY),
         ));
     }
-    let Some(item) = st.model.item(&l.item_id) else {
-        return Err(ProtocolError::new(
-            ErrorCode::UnknownItem,
-            format!("no menu item `{}`", clean(&l.item_id)),
-        )
-        .with_field(format!("items[{i}].item_id")));
-    };
-    if !item.available {
+    checked_text(
+        &format!("items[{i}].notes"),
+        l.notes.as_deref().unwrap_or(""),
+        limits::MAX_NOTES_CHARS,
+    )
+}
+
+fn checked_fulfillment(f: &Fulfillment) -> Result<Fulfillment, ProtocolError> {
+    Ok(match f.kind {
+        FulfillmentKind::Pickup => Fulfillment {
+            kind: FulfillmentKind::Pickup,
+            address: None,
+        },
+        FulfillmentKind::Delivery => Fulfillment {
+            kind: FulfillmentKind::Delivery,
+            address: Some(checked_name(
+                "fulfillment.address",
+                f.address.as_deref().unwrap_or(""),
+                limits::MAX_SHORT_TEXT_CHARS,
+            )?),
+        },
+    })
+}
+
+/// Every line's menu item: `unknown_item` for the first line naming none,
+/// then `item_unavailable` for the first whose item is off the menu now.
+fn menu_items<'s>(st: &'s State, req: &m::OrderPlace) -> Result<Vec<&'s MenuItem>, ProtocolError> {
+    let mut items = Vec::with_capacity(req.items.len());
+    for (i, l) in req.items.iter().enumerate() {
+        let Some(item) = st.model.item(&l.item_id) else {
+            return Err(ProtocolError::new(
+                ErrorCode::UnknownItem,
+                format!("no menu item `{}`", clean(&l.item_id)),
+            )
+            .with_field(format!("items[{i}].item_id")));
+        };
+        items.push(item);
+    }
+    if let Some((i, item)) = items.iter().enumerate().find(|(_, it)| !it.available) {
         return Err(ProtocolError::new(
             ErrorCode::ItemUnavailable,
             format!("{} is not available right now", item.name),
         )
         .with_field(format!("items[{i}].item_id")));
     }
-    let notes = checked_text(
-        &format!("items[{i}].notes"),
-        l.notes.as_deref().unwrap_or(""),
-        limits::MAX_NOTES_CHARS,
-    )?;
-    Ok(OrderLine {
-        item_id: item.id.clone(),
-        name: item.name.clone(),
-        qty: l.qty,
-        unit_price_cents: item.price_cents,
-        notes,
-        station: item.station.clone(),
-        done: None,
-    })
+    Ok(items)
 }
 
 /// The promo code (normalised) and its discount, or `invalid_promo`.
@@ -179,7 +225,9 @@ pub fn place(
     {
         return Ok(json!({ "order": o }));
     }
+    let when = schedule::requested_time(&req, now)?;
     let priced = price(st, &req, now)?;
+    let timing = timing_of(st, when, &priced, now)?;
     let total = priced.subtotal - priced.discount;
     if let Some(expected) = req.expected_total_cents.filter(|e| *e != total) {
         return Err(ProtocolError::new(
@@ -214,6 +262,8 @@ pub fn place(
         payment,
         prep_minutes: priced.prep,
         eta: None,
+        scheduled_for: None,
+        ready_at: None,
         created_at: at.clone(),
         updated_at: at.clone(),
         history: vec![HistoryEntry {
@@ -224,7 +274,7 @@ pub fn place(
         }],
         modified: false,
     };
-    order.eta = order.compute_eta();
+    schedule::stamp(&mut order, timing);
     d.emit(
         Event::OrderCreated(order_event(&order)),
         None,
@@ -237,7 +287,10 @@ pub fn place(
             Some(caller.sender()),
         );
     }
-    let text = format!("placed {} ({} cents)", order.code, order.total_cents);
+    let mut text = format!("placed {} ({} cents)", order.code, order.total_cents);
+    if let Some(at) = &order.scheduled_for {
+        text = format!("{text} for {at}");
+    }
     d.note(&caller.user, ActivityKind::Order, text, Some(id));
     Ok(json!({ "order": order }))
 }
@@ -346,7 +399,7 @@ pub fn modify(
 ) -> Result<Value, ProtocolError> {
     let instructions = checked_text("instructions", &req.instructions, limits::MAX_NOTES_CHARS)?;
     let mut o = order_for(st, caller, req.order_id)?.clone();
-    if o.status != OrderStatus::Pending {
+    if !o.status.customer_may_change() {
         return Err(ProtocolError::new(
             ErrorCode::InvalidTransition,
             format!("{} is {} and can no longer be changed", o.code, o.status),
@@ -487,6 +540,17 @@ pub fn update(
                 status_changed = true;
             }
         }
+    }
+    // A scheduled order's fire time is its ready time less its prep as
+    // placed (DESIGN §14): its minutes change once it is in the kitchen.
+    if o.status == OrderStatus::Scheduled && (f.prep.is_some() || f.ride.is_some()) {
+        return Err(ProtocolError::new(
+            ErrorCode::InvalidTransition,
+            format!(
+                "{} is scheduled: fire it before changing its minutes",
+                o.code
+            ),
+        ));
     }
     let note_on_cancelled = o.status == OrderStatus::Cancelled && f.note.is_some();
     if note_on_cancelled

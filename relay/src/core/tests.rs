@@ -69,7 +69,18 @@ enum Action {
     Announce {
         audience: usize,
     },
+    /// An order for later: 0 fires about at once, else that many hours on.
+    PlaceLater {
+        who: usize,
+        hours: i64,
+    },
+    Capacity {
+        paused: bool,
+        orders_per_slot: u32,
+        extra_minutes: u32,
+    },
     Tick,
+    Fire,
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -87,6 +98,11 @@ fn action() -> impl Strategy<Value = Action> {
         1 => (1..3u32, any::<bool>()).prop_map(|(p, active)| Action::Promo { percent: p * 10, active }),
         1 => (0..4usize).prop_map(|audience| Action::Announce { audience }),
         1 => Just(Action::Tick),
+        2 => (0..2usize, 0..3i64).prop_map(|(who, hours)| Action::PlaceLater { who, hours }),
+        1 => (any::<bool>(), 0..3u32, 0..2u32).prop_map(|(paused, orders_per_slot, e)| {
+            Action::Capacity { paused, orders_per_slot, extra_minutes: e * 5 }
+        }),
+        1 => Just(Action::Fire),
     ]
 }
 
@@ -209,7 +225,28 @@ fn request(a: &Action, orders: &[(u64, String)], n: u128) -> Option<(Caller, &'s
                 json!({"audience": audience, "kind": "announcement", "text": "hello"}),
             )
         }
-        Action::Tick => return None,
+        Action::PlaceLater { who, hours } => {
+            // Bibimbap takes 12 minutes: its fire time is `hours` on (0: now).
+            let at = kfood_protocol::time::now_ms() + 12 * 60_000 + 50 + hours * 3_600_000;
+            let data = json!({
+                "client_order_id": uuid::Uuid::from_u128(n),
+                "items": [{"item_id": "bibimbap", "qty": 1}],
+                "fulfillment": {"kind": "pickup"},
+                "payment": {"method": "cash"},
+                "scheduled_for": kfood_protocol::time::format_ms(at),
+            });
+            (caller(customers[who], Role::Customer), "order_place", data)
+        }
+        Action::Capacity {
+            paused,
+            orders_per_slot,
+            extra_minutes,
+        } => (
+            caller("boss", Role::Admin),
+            "capacity_set",
+            json!({"paused": paused, "orders_per_slot": orders_per_slot, "extra_minutes": extra_minutes}),
+        ),
+        Action::Tick | Action::Fire => return None,
     })
 }
 
@@ -266,6 +303,7 @@ fn run(actions: &[Action]) {
             .map(|o| (o.id, o.customer.id.clone()))
             .collect();
         let cmd = match request(a, &orders, n as u128 + 1) {
+            None if matches!(a, Action::Fire) => Command::Fire,
             None => Command::Tick { crew_online: 1 },
             Some((caller, kind, data)) => Command::Request {
                 caller,
@@ -346,4 +384,8 @@ fn a_request_that_changes_nothing_commits_nothing() {
     let promo = json!({"code": "SAVE", "percent_off": 10, "active": true});
     assert_eq!(send(boss(), "promo_upsert", promo.clone()), 1);
     assert_eq!(send(boss(), "promo_upsert", promo), 0);
+    let pause = json!({"paused": true, "orders_per_slot": 3});
+    assert_eq!(send(boss(), "capacity_set", pause.clone()), 1);
+    assert_eq!(send(boss(), "capacity_set", pause), 0);
+    assert_eq!(send(kim(), "capacity_set", json!({"paused": true})), 0);
 }

@@ -11,20 +11,16 @@ use async_nats::jetstream::{consumer, stream};
 use futures_util::StreamExt;
 use kfood_protocol::messages::{kind, Activity};
 use kfood_protocol::{Envelope, Role};
-use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use super::{err, Cluster, Incoming, UNREACHABLE_GRACE};
+use crate::presence::{self, RelayPresence};
 use crate::shared::Shared;
 use crate::store::StoreError;
 use crate::wire::to_value;
 
 /// Messages of the log read ahead of the core.
 pub const FOLLOW_QUEUE: usize = 1024;
-/// How often a relay writes its presence entry.
-pub const PRESENCE_EVERY: Duration = Duration::from_secs(5);
-/// A relay whose entry is older than this is not counted alive.
-pub const PRESENCE_FRESH: Duration = Duration::from_secs(15);
 /// How often the NATS connection is checked.
 const HEALTH_EVERY: Duration = Duration::from_millis(250);
 
@@ -112,58 +108,45 @@ pub async fn audit(cluster: Arc<Cluster>, shared: Arc<Shared>, keep: usize) {
     }
 }
 
-/// One relay's entry in the presence bucket.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct RelayPresence {
-    pub relay_id: String,
-    pub url: String,
-    pub connections: u64,
-    pub head_seq: u64,
-    /// Unix milliseconds of the entry.
-    pub at: i64,
-}
-
-/// Writes this relay's presence every [`PRESENCE_EVERY`].
-pub async fn presence(cluster: Arc<Cluster>, shared: Arc<Shared>, url: String) {
-    let mut every = tokio::time::interval(PRESENCE_EVERY);
+/// Writes this relay's entry ([`presence::own`]) to the relays' bucket
+/// every [`presence::EVERY`] and lists every entry it reads back there
+/// ([`Presence::alive`](crate::presence::Presence::alive) keeps the recent
+/// ones). The entry is deleted on shutdown.
+pub async fn presence(cluster: Arc<Cluster>, shared: Arc<Shared>) {
+    let mut every = tokio::time::interval(presence::EVERY);
     loop {
         tokio::select! {
             _ = shared.shutdown.cancelled() => break,
             _ = every.tick() => {}
         }
-        let (a, b, c) = shared.hub.counts();
-        let me = RelayPresence {
-            relay_id: cluster.relay_id.clone(),
-            url: url.clone(),
-            connections: a + b + c,
-            head_seq: shared.head(),
-            at: kfood_protocol::time::now_ms() as i64,
-        };
+        let me = presence::own(&shared);
         let bytes = crate::wire::json_bytes(&me);
         if let Err(e) = cluster.relays.put(&cluster.relay_id, bytes.into()).await {
             tracing::debug!(cause = %e, "presence not written");
         }
+        let mut relays = read_relays(&cluster).await;
+        // This relay is alive whether or not its entry could be written.
+        if !relays.iter().any(|r| r.relay_id == me.relay_id) {
+            relays.push(me);
+        }
+        shared.presence.set(relays);
     }
     let _ = cluster.relays.delete(&cluster.relay_id).await;
 }
 
-/// The relays seen within [`PRESENCE_FRESH`].
-pub async fn relays_alive(cluster: &Cluster) -> Vec<RelayPresence> {
+/// Every entry of the relays' bucket that can be read.
+async fn read_relays(cluster: &Cluster) -> Vec<RelayPresence> {
     let Ok(mut keys) = cluster.relays.keys().await else {
         return Vec::new();
     };
-    let now = kfood_protocol::time::now_ms() as i64;
     let mut out = Vec::new();
     while let Some(Ok(k)) = keys.next().await {
         if let Ok(Some(v)) = cluster.relays.get(&k).await {
             if let Ok(p) = serde_json::from_slice::<RelayPresence>(&v) {
-                if now - p.at <= PRESENCE_FRESH.as_millis() as i64 {
-                    out.push(p);
-                }
+                out.push(p);
             }
         }
     }
-    out.sort_by(|a, b| a.relay_id.cmp(&b.relay_id));
     out
 }
 

@@ -332,7 +332,7 @@ impl Cluster {
                 .create_key_value(kv::Config {
                     bucket: names.relays.clone(),
                     history: 1,
-                    max_age: follow::PRESENCE_FRESH * 4,
+                    max_age: crate::presence::ALIVE_WITHIN * 4,
                     num_replicas: replicas,
                     ..Default::default()
                 })
@@ -349,7 +349,7 @@ impl Cluster {
             log,
             snapshots,
             relays,
-            relay_id: uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
+            relay_id: crate::presence::new_relay_id(),
             next_commit: AtomicU64::new(1),
             genesis,
         })

@@ -51,6 +51,16 @@ impl App {
         self.overlay = Overlay::Form(form);
     }
 
+    /// The menu editor's `o`: the selected item's option groups, one per line.
+    pub(super) fn edit_options(&mut self) {
+        if self.screen != Screen::Menu {
+            return;
+        }
+        if let Some(item) = self.selected_item() {
+            self.overlay = Overlay::Form(super::options::options_form(item));
+        }
+    }
+
     pub(super) fn remove_thing(&mut self) {
         match self.screen {
             Screen::Menu => {

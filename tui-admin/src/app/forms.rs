@@ -24,6 +24,7 @@ fn bad<T>(field: &str, why: &str) -> Result<T, FormError> {
 pub fn form_request(form: &Form<FormKind>, now_ms: Millis) -> Result<Request, FormError> {
     match &form.kind {
         FormKind::NewItem | FormKind::EditItem(_) => item_request(form),
+        FormKind::ItemOptions(id) => super::options::options_request(form, id),
         FormKind::Announce => announce_request(form, now_ms),
         FormKind::NewPromo | FormKind::EditPromo(_) => promo_request(form, now_ms),
         FormKind::NewUser => user_request(form),
@@ -31,6 +32,7 @@ pub fn form_request(form: &Form<FormKind>, now_ms: Millis) -> Result<Request, Fo
             order_id: *id,
             reason: form.get("reason").trim().to_owned(),
         })),
+        FormKind::Capacity => super::capacity::capacity_request(form, now_ms),
     }
 }
 
@@ -66,6 +68,8 @@ fn item_request(form: &Form<FormKind>) -> Result<Request, FormError> {
             prep_minutes: Some(prep),
             available: Some(form.get("available") == "yes"),
             station: Some(station),
+            // The form leaves an item's option groups as they are.
+            options: None,
         },
     }))
 }

@@ -7,8 +7,8 @@
 //! The shape is keys → [`Action`] → [`App::update`] → pure render. Reading
 //! the model for the screens is [`view`]; moving about the screens is
 //! [`screens`]; what the admin changes is [`changes`] with its forms in
-//! [`forms`]; what arrives from the relay is [`network`]; the activity log
-//! is [`activity`]. Requests leave through `outbox` as typed
+//! [`forms`] (an item's option groups in [`options`]); what arrives from the relay is [`network`]; the activity log
+//! is [`activity`]; the day's report over the Dashboard is [`report`]. Requests leave through `outbox` as typed
 //! [`kfood_protocol::Request`]s, which the event loop hands to the network
 //! task.
 
@@ -23,9 +23,12 @@ use time::UtcOffset;
 use crate::charts::Charts;
 
 pub mod activity;
+pub mod capacity;
 pub mod changes;
 pub mod forms;
 pub mod network;
+pub mod options;
+pub mod report;
 pub mod screens;
 pub mod state;
 pub mod view;
@@ -148,6 +151,7 @@ impl App {
             Overlay::None => Mode::Browse(self.screen),
             Overlay::Help => Mode::Help,
             Overlay::Detail { .. } => Mode::Detail,
+            Overlay::Report { .. } => Mode::Report,
             Overlay::Filter(_) | Overlay::Form(_) => Mode::Typing,
             Overlay::Confirm(_) => Mode::Confirm,
         }
@@ -242,6 +246,9 @@ impl App {
             Action::CancelOrder => self.start_cancel(),
             Action::Revoke => self.start_revoke(),
             Action::Refresh => self.refresh(),
+            Action::Capacity => self.open_capacity(),
+            Action::Report => self.open_report(),
+            Action::Options => self.edit_options(),
             Action::Input(e) => self.input(e),
             Action::NextField => self.with_form(|f| f.move_focus(1)),
             Action::PrevField => self.with_form(|f| f.move_focus(-1)),

@@ -14,8 +14,8 @@ use kfood_protocol::{Envelope, Order};
 use serde_json::Value;
 
 use super::{
-    audience_label, clean, App, AppEvent, ConfirmKind, Overlay, Pending, RequestError, Screen,
-    ACTIVITY_PAGE, PAYMENT_FAILURES_KEEP,
+    audience_label, clean, App, AppEvent, ConfirmKind, FormKind, Overlay, Pending, RequestError,
+    Screen, ACTIVITY_PAGE, PAYMENT_FAILURES_KEEP,
 };
 
 impl App {
@@ -24,8 +24,10 @@ impl App {
             AppEvent::Net(env) => self.on_envelope(env),
             AppEvent::Cached(model) => self.model = *model,
             AppEvent::Conn(c) => self.on_conn(c),
+            AppEvent::Relay(ws) => self.relay = ws,
             AppEvent::Welcome(u) => self.user = Some(u),
             AppEvent::Reply { id, result } => self.on_reply(id, result),
+            AppEvent::Report(r) => self.on_report(r),
         }
     }
 
@@ -241,7 +243,9 @@ impl App {
         };
         match result {
             Ok(v) => {
+                let capacity = matches!(&self.overlay, Overlay::Form(f) if open && f.kind == FormKind::Capacity);
                 let done = match confirm {
+                    None if capacity => "capacity saved".into(),
                     Some(ConfirmKind::Revoke(user)) => {
                         self.refresh_users(true);
                         format!("sessions of {} revoked", clean(&user))
@@ -268,6 +272,9 @@ impl App {
                                     ("percent_off", "discount"),
                                     ("amount_off_cents", "discount"),
                                     ("expires_at", "expires"),
+                                    ("orders_per_slot", "slot"),
+                                    ("extra_minutes", "extra"),
+                                    ("paused_until", "until"),
                                 ],
                             );
                         }

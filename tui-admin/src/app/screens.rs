@@ -34,7 +34,7 @@ impl App {
     }
 
     pub(super) fn move_sel(&mut self, delta: isize) {
-        if let Overlay::Detail { scroll, .. } = &mut self.overlay {
+        if let Overlay::Detail { scroll, .. } | Overlay::Report { scroll, .. } = &mut self.overlay {
             *scroll = (*scroll as isize + delta).clamp(0, 500) as u16;
             return;
         }

@@ -3,6 +3,7 @@
 //! messages between the program and its network task.
 
 use kfood_protocol::client::ConnState;
+use kfood_protocol::report::DayReport;
 use kfood_protocol::time::Millis;
 use kfood_protocol::{Envelope, Model, OrderStatus, Request, UserRef};
 use serde_json::Value;
@@ -111,6 +112,8 @@ pub enum AppEvent {
     /// replay or snapshot brings it up to date.
     Cached(Box<Model>),
     Conn(ConnState),
+    /// The relay in use changed (one of `--relay`'s list): its WebSocket URL.
+    Relay(String),
     /// Who the relay says we are.
     Welcome(UserRef),
     /// The relay's answer to the request with this id.
@@ -118,24 +121,41 @@ pub enum AppEvent {
         id: String,
         result: Result<Value, RequestError>,
     },
+    /// The day's report asked for with [`NetCmd::Report`], or why there is none.
+    Report(Result<Box<DayReport>, String>),
 }
 
 /// What the program asks of the network task: one typed request, answered
 /// under the program's own id.
+// A few commands a second at most, at an admin's typing pace: their size
+// does not matter, and a boxed request would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum NetCmd {
-    Request { id: String, request: Request },
+    Request {
+        id: String,
+        request: Request,
+    },
+    /// `GET /api/report` (DESIGN §14) for `date` (today when `None`),
+    /// answered with [`AppEvent::Report`].
+    Report {
+        date: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FormKind {
     NewItem,
     EditItem(String),
+    /// The option groups of this item (DESIGN §14).
+    ItemOptions(String),
     Announce,
     NewPromo,
     EditPromo(String),
     NewUser,
     CancelOrder(u64),
+    /// The capacity panel (DESIGN §14).
+    Capacity,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,11 +172,20 @@ pub struct Confirm {
     pub sending: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The Dashboard's `R`: the day's report as the relay last said it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReportView {
+    Loading,
+    Ready(Box<DayReport>),
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
     None,
     Help,
     Detail { order_id: u64, scroll: u16 },
+    Report { view: ReportView, scroll: u16 },
     Filter(Input),
     Form(Form<FormKind>),
     Confirm(Confirm),
@@ -168,6 +197,8 @@ pub enum Mode {
     Browse(Screen),
     Detail,
     Help,
+    /// The day's report over the Dashboard.
+    Report,
     /// Typing a filter, or into a form.
     Typing,
     Confirm,
@@ -205,6 +236,12 @@ pub enum Action {
     CancelOrder,
     Revoke,
     Refresh,
+    /// Open the capacity panel.
+    Capacity,
+    /// The Dashboard's `R`: today's report.
+    Report,
+    /// The menu editor's `o`: the selected item's option groups.
+    Options,
     Input(Edit),
     NextField,
     PrevField,
@@ -224,7 +261,8 @@ impl StatusFilter {
         use OrderStatus::*;
         match self {
             StatusFilter::All => StatusFilter::Open,
-            StatusFilter::Open => StatusFilter::Is(Pending),
+            StatusFilter::Open => StatusFilter::Is(Scheduled),
+            StatusFilter::Is(Scheduled) => StatusFilter::Is(Pending),
             StatusFilter::Is(Pending) => StatusFilter::Is(Preparing),
             StatusFilter::Is(Preparing) => StatusFilter::Is(Ready),
             StatusFilter::Is(Ready) => StatusFilter::Is(Delivered),

@@ -26,6 +26,10 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
     frame.render_widget(kitchen(app, th), left);
     frame.render_widget(relay(app, th), right);
+    let (list, rest) = super::relays::split(app, rest);
+    if let Some(list) = list {
+        super::relays::render(app, th, frame, list);
+    }
     if rest.height == 0 {
         return;
     }

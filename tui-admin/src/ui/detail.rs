@@ -1,6 +1,7 @@
 //! The order detail (Enter on the orders screen): who, when, each line with
 //! its station and done mark, the payment and the history.
 
+use kfood_protocol::options::options_label;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -113,6 +114,14 @@ fn order_lines(app: &App, th: Theme, o: &Order) -> Vec<Line<'static>> {
     ])];
     for l in &o.lines {
         lines.push(line_row(app, th, l));
+        if !l.options.is_empty() {
+            // The chosen options under the line, as the kitchen's tickets read them.
+            let label = options_label(&l.options);
+            lines.push(Line::styled(
+                format!("        · {}", clean(&label)),
+                th.dim(),
+            ));
+        }
         for note in kfood_protocol::sanitize::clean_text(&l.notes).lines() {
             if !note.trim().is_empty() {
                 lines.push(Line::from(Span::styled(

@@ -84,6 +84,7 @@ pub fn is_late(o: &Order, now: i64) -> bool {
 
 pub fn status_style(th: Theme, s: OrderStatus) -> Style {
     match s {
+        OrderStatus::Scheduled => th.dim(),
         OrderStatus::Pending => th.warn(),
         OrderStatus::Preparing => th.accent(),
         OrderStatus::Ready => th.good(),

@@ -6,6 +6,7 @@ mod dashboard;
 mod detail;
 mod lists;
 mod overlay;
+mod relays;
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -64,6 +65,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         }
         Overlay::Form(form) => overlay::form(app, frame, body, form),
         Overlay::Confirm(c) => overlay::confirm(app, frame, body, c),
+        Overlay::Report { view, scroll } => overlay::report(app, frame, body, view, *scroll),
     }
     // Tables and sparklines take no border set: their glyphs are swapped here.
     theme(app).asciify(frame.buffer_mut());
@@ -168,9 +170,18 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
         Span::raw(user),
         sep.clone(),
         alerts,
-        sep,
+        sep.clone(),
         Span::raw(format!("relay {}", crate::app::clean(&relay))),
     ]);
+    let mut line = line;
+    if app.model.capacity.is_paused_at(app.now_ms) {
+        // Online ordering is off: said on every screen until resumed.
+        line.spans.insert(1, sep);
+        line.spans.insert(
+            2,
+            Span::styled("PAUSED", th.bad().add_modifier(Modifier::BOLD)),
+        );
+    }
     let style = if app.look.color {
         Style::new().bg(Color::Black)
     } else {

@@ -1,5 +1,5 @@
 //! What opens over a screen: the key list, an order's detail, a form, a
-//! confirmation.
+//! confirmation, the day's report.
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -7,7 +7,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{block, popup, theme};
-use crate::app::{App, Confirm, FormKind};
+use crate::app::{clean, App, Confirm, FormKind, ReportView};
 use crate::form::{Form, Value};
 use crate::keys;
 
@@ -164,6 +164,47 @@ pub fn confirm(app: &App, frame: &mut Frame, area: Rect, c: &Confirm) {
         Paragraph::new(lines)
             .block(block(format!(" {} ", c.title)))
             .wrap(Wrap { trim: false }),
+        r,
+    );
+}
+
+/// The day's report (the Dashboard's `R`): the same table `kfood-admin
+/// report` prints, scrolled with Up/Down.
+pub fn report(app: &App, frame: &mut Frame, area: Rect, view: &ReportView, scroll: u16) {
+    let th = theme(app);
+    let w = area
+        .width
+        .saturating_sub(2)
+        .min(crate::report::TABLE_WIDTH as u16 + 2);
+    let r = popup(frame, area, w, area.height);
+    let (title, lines): (String, Vec<Line>) = match view {
+        ReportView::Loading => (
+            " Today's report ".into(),
+            vec![Line::styled(" asking the relay…", th.warn())],
+        ),
+        ReportView::Failed(why) => (
+            " Today's report ".into(),
+            vec![Line::styled(format!(" ! {}", clean(why)), th.bad())],
+        ),
+        ReportView::Ready(rep) => (
+            format!(" Report {} ({}) · Esc closes ", rep.date, clean(&rep.tz)),
+            crate::report::table(rep)
+                .into_iter()
+                .skip(1)
+                .map(|l| {
+                    if l.starts_with("PARTIAL") {
+                        Line::styled(l, th.warn())
+                    } else {
+                        Line::raw(l)
+                    }
+                })
+                .collect(),
+        ),
+    };
+    let rows = r.height.saturating_sub(2);
+    let top = scroll.min((lines.len() as u16).saturating_sub(rows));
+    frame.render_widget(
+        Paragraph::new(lines).block(block(title)).scroll((top, 0)),
         r,
     );
 }

@@ -177,7 +177,10 @@ pub fn busy_app() -> App {
     }));
     app.handle(AppEvent::Conn(ConnState::Live { rtt_ms: Some(3) }));
     // Connecting asks for the users and the newest activity; answer both.
-    for NetCmd::Request { id, request } in std::mem::take(&mut app.outbox) {
+    for cmd in std::mem::take(&mut app.outbox) {
+        let NetCmd::Request { id, request } = cmd else {
+            continue;
+        };
         let data = match request.kind() {
             "user_list" => users(),
             _ => json!({"activity": []}),
@@ -247,4 +250,37 @@ pub fn text(t: &Terminal<TestBackend>) -> String {
         out.push('\n');
     }
     out
+}
+
+/// A day's report as the relay sends it (`GET /api/report`).
+pub fn day_report() -> kfood_protocol::report::DayReport {
+    let mut hours: Vec<Value> = (0..24)
+        .map(|h| json!({"hour": h, "orders": 0, "revenue_cents": 0}))
+        .collect();
+    hours[11] = json!({"hour": 11, "orders": 6, "revenue_cents": 9_450});
+    hours[12] = json!({"hour": 12, "orders": 9, "revenue_cents": 13_720});
+    hours[18] = json!({"hour": 18, "orders": 4, "revenue_cents": 5_400});
+    serde_json::from_value(json!({
+        "date": "2026-11-22", "tz": "Asia/Seoul",
+        "orders_by_status": {"pending": 2, "preparing": 1, "ready": 1, "delivered": 14, "cancelled": 2},
+        "gross_cents": 29_920, "discount_cents": 350, "refunded_cents": 1_350,
+        "net_cents": 28_220, "cash_cents": 6_100, "card_cents": 22_120,
+        "items": [
+            {"item_id": "bibimbap", "name": "Bibimbap", "qty": 9, "revenue_cents": 12_150},
+            {"item_id": "bulgogi", "name": "Bulgogi", "qty": 5, "revenue_cents": 8_250},
+            {"item_id": "haemul-pajeon", "name": "Haemul Pajeon", "qty": 4, "revenue_cents": 5_600},
+            {"item_id": "sikhye", "name": "Sikhye", "qty": 8, "revenue_cents": 3_200},
+            {"item_id": "barley-tea", "name": "Barley Tea", "qty": 3, "revenue_cents": 720}
+        ],
+        "hours": hours,
+        "prep_min_avg": 11.4, "prep_min_p90": 18.5, "late": 1,
+        "cancellations": [
+            {"code": "K-0007", "reason": "changed my mind", "at": "2026-11-22T03:12:00.000Z",
+             "by": {"id": "kim", "name": "Kim", "type": "customer"}, "refunded_cents": 1350},
+            {"code": "K-0012", "reason": "out of squid", "at": "2026-11-22T09:40:00.000Z",
+             "by": {"id": "crew", "name": "Demo Crew", "type": "crew"}, "refunded_cents": 0}
+        ],
+        "payment_failures": 2, "partial": false
+    }))
+    .expect("a report")
 }

@@ -16,6 +16,8 @@ impl App {
             Action::MarkLine => self.mark_selected_line(),
             Action::UndoMark => self.undo_mark(),
             Action::RecallList => self.mode = Mode::Recall { cursor: 0 },
+            Action::LaterList => self.mode = Mode::Later { cursor: 0 },
+            Action::Pause => self.mode = Mode::ConfirmPause,
             Action::Note => self.start_note(),
             Action::ToggleDetail => {
                 if let Some(id) = self.selected {

@@ -33,6 +33,7 @@ impl App {
     pub fn handle(&mut self, ev: AppEvent) {
         match ev {
             AppEvent::Net(env) => self.on_envelope(env),
+            AppEvent::Relay(ws) => self.settings.relay = ws,
             AppEvent::Conn(c) => {
                 if c == ConnState::AuthExpired {
                     self.fatal = Some(
@@ -97,11 +98,17 @@ impl App {
         }
         let was_open = known.is_some_and(|o| !o.status.is_final());
         let is_new = known.is_none() && !order.status.is_final();
+        // An order for later rings when it reaches the kitchen (fired),
+        // not when it is placed (DESIGN §14).
+        let scheduled = order.status == OrderStatus::Scheduled;
+        let fired = known.is_some_and(|o| o.status == OrderStatus::Scheduled)
+            && order.status == OrderStatus::Pending;
         // A station screen rings only for orders with a line of its own.
         let concerns_us = !self.is_station() || order.lines.iter().any(|l| self.serves(&l.station));
         self.model.apply(&ev);
         match ev {
-            Event::OrderCreated(_) if is_new && concerns_us => self.bells_due += 1,
+            Event::OrderCreated(_) if is_new && concerns_us && !scheduled => self.bells_due += 1,
+            Event::OrderUpdate(_) if fired && concerns_us => self.bells_due += 1,
             Event::OrderModified(_) if was_open => {
                 self.ui.entry(id).or_default().flag = Some(Flag::Modified);
                 self.bells_due += u32::from(concerns_us);
@@ -254,6 +261,8 @@ impl App {
                 "line mark"
             }
             ReqKind::Note => "note",
+            ReqKind::Fire => "fire now",
+            ReqKind::Pause => "pause",
         };
         let code = self
             .ticket(order_id)

@@ -9,7 +9,8 @@
 //! [`types`] the vocabulary, [`ticket`] a ticket as the cook sees it,
 //! [`view`] read-only views (expo columns, station lines, recall list),
 //! [`board`] the board's and the station screen's keys, [`prompts`] the
-//! typed prompts, [`requests`] the requests sent.
+//! typed prompts, [`requests`] the requests sent, [`later`] scheduled
+//! orders and the pause of online ordering.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -19,6 +20,7 @@ use kfood_protocol::Model;
 
 mod board;
 mod fold;
+mod later;
 mod prompts;
 mod requests;
 mod station;
@@ -52,8 +54,15 @@ enum ReqKind {
     Delivery,
     Cancel,
     Available,
-    Line { line: usize, done: bool },
+    Line {
+        line: usize,
+        done: bool,
+    },
     Note,
+    /// A scheduled order sent to the kitchen now.
+    Fire,
+    /// Online ordering paused or resumed.
+    Pause,
 }
 
 /// A request in flight, for its answer.
@@ -160,6 +169,8 @@ impl App {
             Mode::Detail { order_id, scroll } => self.on_detail(order_id, scroll, action),
             Mode::Menu { cursor } => self.on_menu(cursor, action),
             Mode::Recall { cursor } => self.on_recall_list(cursor, action),
+            Mode::Later { cursor } => self.on_later_list(cursor, action),
+            Mode::ConfirmPause => self.on_confirm_pause(action),
             Mode::Filter { input } => self.on_filter(input, action),
             Mode::Cancel { order_id, reason } => self.on_cancel(order_id, reason, action),
             Mode::Delivery { order_id, input } => self.on_delivery(order_id, input, action),
@@ -202,6 +213,14 @@ impl App {
                 let len = self.recall_list().len();
                 if *cursor >= len {
                     self.mode = Mode::Recall {
+                        cursor: len.saturating_sub(1),
+                    };
+                }
+            }
+            Mode::Later { cursor } => {
+                let len = self.later_list().len();
+                if *cursor >= len {
+                    self.mode = Mode::Later {
                         cursor: len.saturating_sub(1),
                     };
                 }

@@ -28,7 +28,7 @@ impl App {
     }
 
     /// Hands `request` to the network task; returns its id.
-    fn send(&mut self, request: Request, req: Req) -> String {
+    pub(super) fn send(&mut self, request: Request, req: Req) -> String {
         let id = self.new_req();
         self.requests.insert(id.clone(), req);
         self.outbox.push(NetCmd::Request {
@@ -38,7 +38,7 @@ impl App {
         id
     }
 
-    fn send_for_order(
+    pub(super) fn send_for_order(
         &mut self,
         id: u64,
         kind: ReqKind,

@@ -139,9 +139,10 @@ impl<'a> Ticket<'a> {
         }
     }
 
-    /// Time since the order was placed, for the `WARN` threshold.
+    /// Time since the order reached the kitchen (placed, or a scheduled
+    /// one fired), for the `WARN` threshold.
     pub fn age_ms(&self, now: Millis) -> Millis {
-        (now - self.created_ms()).max(0)
+        (now - self.order.kitchen_since_ms()).max(0)
     }
 
     /// The reason given with the cancellation, if any.
@@ -239,6 +240,11 @@ pub fn clean_event(ev: &mut Event) {
         }
         Event::Announcement(a) => clean_announcement(a),
         Event::SystemAlert(a) => clean_alert(a),
+        Event::CapacityUpdate(c) => {
+            if let Some(by) = &mut c.by {
+                by.name = clean_line(&by.name);
+            }
+        }
         Event::PaymentConfirmed(_)
         | Event::PaymentFailed(_)
         | Event::PaymentRefunded(_)

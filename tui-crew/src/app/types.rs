@@ -40,7 +40,8 @@ impl Column {
             OrderStatus::Pending => Some(Column::Pending),
             OrderStatus::Preparing => Some(Column::Preparing),
             OrderStatus::Ready => Some(Column::Ready),
-            OrderStatus::Delivered | OrderStatus::Cancelled => None,
+            // A scheduled order is not on the board until it fires.
+            OrderStatus::Scheduled | OrderStatus::Delivered | OrderStatus::Cancelled => None,
         }
     }
 }
@@ -105,6 +106,13 @@ pub enum Mode {
     Recall {
         cursor: usize,
     },
+    /// The scheduled orders, by fire time (`L`, DESIGN §14); `cursor`
+    /// indexes the list.
+    Later {
+        cursor: usize,
+    },
+    /// Confirming a pause (or a resume) of online ordering (`p`).
+    ConfirmPause,
     Help,
     /// Quitting while changes are still unsent.
     ConfirmQuit,
@@ -130,6 +138,10 @@ pub enum Action {
     UndoMark,
     /// Open the recall list.
     RecallList,
+    /// Open the list of scheduled orders.
+    LaterList,
+    /// Pause or resume online ordering (asks first).
+    Pause,
     /// Ask for a kitchen note on the selected ticket.
     Note,
     /// Open the selected ticket's detail, or close it.
@@ -176,6 +188,8 @@ pub enum AppEvent {
     /// A message from the relay: events, `snapshot`, `authenticated`.
     Net(Envelope),
     Conn(ConnState),
+    /// The relay in use changed (one of `--relay`'s list): its WebSocket URL.
+    Relay(String),
     /// The answer to the request `id` of [`NetCmd::Request`]: the ack's data.
     Reply {
         id: String,

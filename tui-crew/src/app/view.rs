@@ -71,7 +71,8 @@ impl App {
             }
         }
         cols.map(|mut v| {
-            v.sort_by_key(|t| (t.created_ms(), t.id()));
+            // A scheduled order joins the queue when it fires (DESIGN §14).
+            v.sort_by_key(|t| (t.order.kitchen_since_ms(), t.id()));
             v.into_iter().map(|t| t.id()).collect()
         })
     }

@@ -13,7 +13,7 @@ use unicode_width::UnicodeWidthStr;
 use kfood_protocol::term::Theme;
 
 use super::overlays::mark;
-use super::text::{fmt_age, trunc, with_ellipsis, wrap_rows};
+use super::text::{fmt_age, line_name_rows, trunc, with_ellipsis, wrap_rows};
 use super::{urgency_style, MIN_COLUMN_WIDTH};
 use crate::app::{App, Column, Flag, Ticket, Urgency};
 
@@ -288,12 +288,15 @@ fn item_rows(th: &Theme, t: &Ticket, w: usize) -> Vec<Line<'static>> {
     for (i, l) in t.order.lines.iter().enumerate() {
         let done = t.line_done(i);
         let head = format!("{} {}x ", mark(done), l.qty);
-        let name = trunc(&l.name, w.saturating_sub(head.width()), th);
+        let (name, choices) = line_name_rows(head.width(), &l.name, &l.options, 4, w, th);
         let style = if done { th.fg(Color::Green) } else { th.bold() };
         items.push(Line::from(vec![
             Span::styled(head, style),
             Span::styled(name, style),
         ]));
+        if let Some(c) = choices {
+            items.push(Line::styled(c, style));
+        }
         let note = l.notes.trim();
         if !note.is_empty() {
             let one = note.replace(['\n', '\t'], " ");

@@ -5,7 +5,8 @@
 //!
 //! [`expo`] draws the expo's columns, [`station`] a station screen's lines,
 //! [`panels`] the side panels, [`overlays`] the detail and prompts,
-//! [`recall`] the recall list; [`text`] fits text into narrow columns.
+//! [`recall`] the recall list, [`later`] orders for later and the pause;
+//! [`text`] fits text into narrow columns.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -22,6 +23,7 @@ use kfood_protocol::term::{small, Theme};
 use crate::app::{App, Mode, Screen, Urgency};
 
 mod expo;
+mod later;
 mod overlays;
 mod panels;
 mod recall;
@@ -49,14 +51,23 @@ pub fn render(app: &App, frame: &mut Frame) {
     let th = theme(app);
     let area = frame.area();
     let banner = banner_lines(app, &th, area.width as usize);
-    let [top, main, hint, status] = Layout::vertical([
+    let later = if app.synced {
+        later::later_line(app, &th)
+    } else {
+        None
+    };
+    let [top, main, later_row, hint, status] = Layout::vertical([
         Constraint::Length(banner.len() as u16),
         Constraint::Min(3),
+        Constraint::Length(u16::from(later.is_some())),
         Constraint::Length(1),
         Constraint::Length(1),
     ])
     .areas(area);
     frame.render_widget(Paragraph::new(banner), top);
+    if let Some(line) = later {
+        frame.render_widget(Paragraph::new(line), later_row);
+    }
 
     let panel_w = if area.width >= 120 { 32 } else { 26 };
     let side = app.show_all_day || app.show_menu;
@@ -119,6 +130,14 @@ fn render_overlay(app: &App, th: &Theme, frame: &mut Frame, area: Rect) {
             };
             recall::render_recall(app, th, frame, rect, *cursor);
         }
+        Mode::Later { cursor } => {
+            let rect = Rect {
+                height: area.height.saturating_sub(1),
+                ..area
+            };
+            later::render_later(app, th, frame, rect, *cursor);
+        }
+        Mode::ConfirmPause => later::render_confirm_pause(app, th, frame, area),
         Mode::ConfirmQuit => overlays::render_confirm_quit(app, th, frame, area),
         Mode::Board | Mode::Menu { .. } | Mode::Filter { .. } => {}
     }
@@ -203,6 +222,7 @@ fn hint_line(app: &App, th: &Theme) -> Line<'static> {
     let text = match app.mode {
         Mode::Menu { .. } => "86 list: j/k move  Enter toggle 86  m/Esc close  ? keys",
         Mode::Recall { .. } => "recall list: j/k move  Enter recall one status back  Esc close",
+        Mode::Later { .. } => "later: j/k move  Enter/f fire now (to PENDING)  Esc close",
         _ if app.is_station() => {
             "Enter line done  u undo  Tab detail  n note  r recall  a all-day  m 86  ? keys"
         }
@@ -238,8 +258,19 @@ fn status_line(app: &App, th: &Theme) -> Line<'static> {
         Span::raw(sep),
         Span::styled(screen, th.bold()),
         Span::raw(sep),
-        Span::styled(format!("{} open", app.open_count()), th.bold()),
     ];
+    if app.paused() {
+        // Online ordering is off: said on every screen until resumed.
+        spans.push(Span::styled(
+            "PAUSED",
+            th.fg(Color::Red).add_modifier(Modifier::BOLD),
+        ));
+        spans.push(Span::raw(sep));
+    }
+    spans.extend([Span::styled(
+        format!("{} open", app.open_count()),
+        th.bold(),
+    )]);
     let queued = app.unanswered();
     if queued > 0 {
         let what = if app.conn.is_connected() {

@@ -8,9 +8,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
+use kfood_protocol::options::line_label_with;
 use kfood_protocol::term::Theme;
 
-use super::text::{fmt_age, fmt_wall};
+use super::text::{choice_sep, fmt_age, fmt_wall};
 use super::urgency_style;
 use crate::app::{App, Flag, Ticket, Urgency, QUICK_REASONS};
 use crate::keys::{HELP, STATION_HELP};
@@ -142,7 +143,10 @@ fn item_lines(app: &App, th: &Theme, t: &Ticket, lines: &mut Vec<Line<'static>>)
         let mut row = vec![
             Span::styled(format!("  {} ", mark(done)), th.bold()),
             Span::styled(format!("{}x ", l.qty), th.bold()),
-            Span::styled(l.name.clone(), th.bold()),
+            Span::styled(
+                line_label_with(&l.name, &l.options, &choice_sep(th)),
+                th.bold(),
+            ),
             Span::styled(format!("  {}", l.station), th.dim()),
         ];
         match &l.done {

@@ -8,9 +8,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
+use kfood_protocol::options::line_label_with;
 use kfood_protocol::term::{fmt, Theme};
 
-use super::text::trunc;
+use super::text::{choice_sep, trunc};
 use crate::app::App;
 
 pub fn render_recall(app: &App, th: &Theme, frame: &mut Frame, rect: Rect, cursor: usize) {
@@ -19,6 +20,7 @@ pub fn render_recall(app: &App, th: &Theme, frame: &mut Frame, rect: Rect, curso
     let rows = usize::from(rect.height.saturating_sub(2));
     let start = cursor.saturating_sub(rows.saturating_sub(1));
     let mut lines: Vec<Line<'static>> = Vec::new();
+    let sep = choice_sep(th);
     if ids.is_empty() {
         lines.push(Line::styled(
             "Nothing bumped in the last 15 minutes.",
@@ -37,7 +39,7 @@ pub fn render_recall(app: &App, th: &Theme, frame: &mut Frame, rect: Rect, curso
         let items = o
             .lines
             .iter()
-            .map(|l| format!("{}x {}", l.qty, l.name))
+            .map(|l| format!("{}x {}", l.qty, line_label_with(&l.name, &l.options, &sep)))
             .collect::<Vec<_>>()
             .join(", ");
         let pointer = if i == cursor { th.pointer() } else { " " };

@@ -14,7 +14,7 @@ use kfood_protocol::term::Theme;
 
 use super::expo::{render_ticket, render_unsynced, ticket_tail};
 use super::overlays::mark;
-use super::text::trunc;
+use super::text::{line_name_rows, trunc};
 use crate::app::{App, Flag, StationTicket, Ticket};
 
 /// Narrowest ticket column of a station screen.
@@ -184,16 +184,16 @@ fn card_lines(
         let done = t.line_done(i);
         let selected = app.selected_line == Some((t.id(), i));
         let pointer = if selected { th.pointer() } else { " " };
-        let text = trunc(
-            &format!("{pointer}{} {}x {}", mark(done), l.qty, l.name),
-            w,
-            th,
-        );
+        let head = format!("{pointer}{} {}x ", mark(done), l.qty);
+        let (name, choices) = line_name_rows(head.width(), &l.name, &l.options, 5, w, th);
         let mut style = if done { th.fg(Color::Green) } else { th.bold() };
         if selected {
             style = style.add_modifier(Modifier::REVERSED);
         }
-        rows.push(Line::styled(text, style));
+        rows.push(Line::styled(format!("{head}{name}"), style));
+        if let Some(c) = choices {
+            rows.push(Line::styled(c, style));
+        }
         let note = l.notes.trim();
         if !note.is_empty() {
             let one = note.replace(['\n', '\t'], " ");

@@ -1,6 +1,7 @@
 //! Text fitting for the board's narrow columns: cutting with an ellipsis,
 //! wrapping at spaces, timers and wall-clock times.
 
+use kfood_protocol::options::{line_label_with, options_label_with, LineOption};
 use kfood_protocol::term::{fmt, Theme};
 use kfood_protocol::time::Millis;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
@@ -36,6 +37,39 @@ pub fn trunc(s: &str, width: usize, th: &Theme) -> String {
         out.push_str(ell);
     }
     out
+}
+
+/// The separator of a line's choices on this terminal: " · " or " - ".
+pub fn choice_sep(th: &Theme) -> String {
+    format!(" {} ", th.dot())
+}
+
+/// A ticket line's name with its choices ("Bibimbap · hot · +egg", DESIGN
+/// §14) after a head `head_w` columns wide: on one row when it fits in `w`;
+/// else the name on that row and the choices on a row of their own,
+/// indented by `indent` columns, so a narrow column never hides a choice
+/// the cook must see.
+pub fn line_name_rows(
+    head_w: usize,
+    name: &str,
+    options: &[LineOption],
+    indent: usize,
+    w: usize,
+    th: &Theme,
+) -> (String, Option<String>) {
+    let sep = choice_sep(th);
+    let full = line_label_with(name, options, &sep);
+    let room = w.saturating_sub(head_w);
+    if options.is_empty() || full.width() <= room {
+        return (trunc(&full, room, th), None);
+    }
+    let choices = format!(
+        "{}{} {}",
+        " ".repeat(indent),
+        th.dot(),
+        options_label_with(options, &sep)
+    );
+    (trunc(name, room, th), Some(trunc(&choices, w, th)))
 }
 
 /// `s` marked as cut, within `width` columns.

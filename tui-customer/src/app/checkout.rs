@@ -3,13 +3,13 @@
 //! asks for go out, and a placed order clears the cart and opens Orders.
 
 use kfood_protocol::messages::OrderEvent;
-use kfood_protocol::{Event, Order, ProtocolError, Request};
+use kfood_protocol::{Event, Order, OrderStatus, ProtocolError, Request};
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::{Action, App, Level, Overlay, Pending, Screen};
-use crate::checkout::{describe, Checkout, QuoteAck, Submit};
+use crate::checkout::{describe, earliest_slot, Checkout, Field, QuoteAck, Submit, SLOTS_PER_DAY};
 
 /// An ack that carries the order it made or changed: `{ref, order}`.
 #[derive(Debug, Deserialize)]
@@ -37,9 +37,24 @@ impl App {
             return;
         }
         let mut form = Checkout::new(Uuid::new_v4());
+        form.earliest = self.earliest_slot(form.delivery);
         self.ask_quote(form.quote(&self.cart));
         self.overlay = Overlay::Checkout(Box::new(form));
         self.flash = None;
+    }
+
+    /// The soonest slot the cart can be scheduled for now (DESIGN §14):
+    /// its longest prep, the kitchen's extra minutes, the ride.
+    pub fn earliest_slot(&self, delivery: bool) -> kfood_protocol::time::Millis {
+        let prep = self
+            .cart
+            .iter()
+            .filter_map(|l| self.item(&l.item_id))
+            .map(|i| i.prep_minutes)
+            .max()
+            .unwrap_or(0);
+        let extra = self.model.capacity.extra_minutes;
+        earliest_slot(self.now_ms, prep, extra, delivery)
     }
 
     fn ask_quote(&mut self, ask: Option<(String, Request)>) {
@@ -56,6 +71,27 @@ impl App {
         // Moving between fields or switching a choice may change what the
         // order costs: it is priced again as it now stands.
         let mut requote = false;
+        form.earliest = self.earliest_slot(form.delivery);
+        if form.field == Field::When {
+            let slots = match action {
+                Action::Left => Some(-1),
+                Action::Right => Some(1),
+                Action::PageUp => Some(-SLOTS_PER_DAY),
+                Action::PageDown => Some(SLOTS_PER_DAY),
+                Action::Toggle if form.when.is_some() => Some(-SLOTS_PER_DAY * 8),
+                Action::Toggle => Some(1),
+                _ => None,
+            };
+            if let Some(slots) = slots {
+                form.step_when(slots, self.now_ms);
+                if form.problem.as_ref().and_then(|p| p.field) == Some(Field::When) {
+                    form.problem = None;
+                }
+                self.ask_quote(form.quote(&self.cart));
+                self.overlay = Overlay::Checkout(form);
+                return;
+            }
+        }
         match action {
             Action::Back => {
                 if form.placing {
@@ -123,10 +159,14 @@ impl App {
                 if matches!(self.overlay, Overlay::Checkout(_)) {
                     self.overlay = Overlay::None;
                 }
-                let text = format!(
-                    "Order {} placed: {}. Follow it here.",
-                    order.code, order.status
-                );
+                let text = if order.status == OrderStatus::Scheduled {
+                    format!("Order {} placed for later. Follow it here.", order.code)
+                } else {
+                    format!(
+                        "Order {} placed: {}. Follow it here.",
+                        order.code, order.status
+                    )
+                };
                 self.selected_order = Some(order.id);
                 // The relay's order_created follows; the order shows at once.
                 self.model.apply(&Event::OrderCreated(OrderEvent {

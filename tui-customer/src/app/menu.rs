@@ -1,8 +1,8 @@
 //! The Menu screen's updates: moving through categories and items, the
-//! search, and the add dialog that puts items in the cart.
+//! search, and putting items in the cart (the add dialog is `picker`).
 
-use super::{Action, AddFocus, App, Level, Overlay, PAGE};
-use crate::cart;
+use super::{Action, App, Level, Overlay, PAGE};
+use crate::cart::{self, CartLine};
 
 impl App {
     pub(super) fn menu_key(&mut self, action: Action) {
@@ -31,25 +31,29 @@ impl App {
                     self.say(Level::Error, text);
                     return;
                 }
-                self.overlay = Overlay::AddItem {
-                    item_id: item.id.clone(),
-                    qty: 1,
-                    typed: false,
-                    note: String::new(),
-                    focus: AddFocus::Qty,
-                };
+                let id = item.id.clone();
+                self.open_picker(&id);
             }
             Action::QuickAdd => {
-                if let Some(id) = self.selected_item().map(|i| i.id.clone()) {
-                    self.add_to_cart(&id, 1, "");
+                let Some(item) = self.selected_item() else {
+                    return;
+                };
+                // An item that needs a choice cannot go in plain: ask for it.
+                let id = item.id.clone();
+                if item.options.iter().any(|g| g.is_required()) {
+                    self.open_picker(&id);
+                } else {
+                    self.add_to_cart(CartLine::new(&id, 1, ""));
                 }
             }
             _ => {}
         }
     }
 
-    fn add_to_cart(&mut self, item_id: &str, qty: u32, note: &str) {
-        let Some(item) = self.item(item_id).cloned() else {
+    /// Adds a line; one ordering the same thing (item, note, choices) grows.
+    pub(super) fn add_to_cart(&mut self, line: CartLine) {
+        let (qty, label) = (line.qty, self.cart_line_label(&line));
+        let Some(item) = self.item(&line.item_id).cloned() else {
             self.say(Level::Error, "That item is no longer on the menu.");
             return;
         };
@@ -60,17 +64,14 @@ impl App {
             );
             return;
         }
-        match cart::add(&mut self.cart, item_id, qty, note) {
+        match cart::add_line(&mut self.cart, line) {
             Ok(i) => {
                 self.cart_sel = i;
                 self.dirty = true;
                 let total = self.cart[i].qty;
                 self.say(
                     Level::Good,
-                    format!(
-                        "Added {qty} x {} ({total} in the cart). 2: view the cart.",
-                        item.name
-                    ),
+                    format!("Added {qty} x {label} ({total} in the cart). 2: view the cart.",),
                 );
             }
             Err(cart::CartError::Full) => self.say(
@@ -99,57 +100,6 @@ impl App {
                 self.overlay = Overlay::None;
             }
             Action::Up | Action::Down => self.menu_key(action),
-            _ => {}
-        }
-    }
-
-    pub(super) fn add_key(&mut self, action: Action) {
-        let Overlay::AddItem {
-            item_id,
-            qty,
-            typed,
-            note,
-            focus,
-        } = &mut self.overlay
-        else {
-            return;
-        };
-        match (action, *focus) {
-            (Action::Back, _) => self.overlay = Overlay::None,
-            (Action::Submit, _) => {
-                let (id, q, n) = (item_id.clone(), *qty, note.clone());
-                self.overlay = Overlay::None;
-                self.add_to_cart(&id, q, &n);
-            }
-            (Action::NextField | Action::PrevField | Action::Down | Action::Up, _) => {
-                *focus = match focus {
-                    AddFocus::Qty => AddFocus::Note,
-                    AddFocus::Note => AddFocus::Qty,
-                }
-            }
-            (Action::QtyUp | Action::Right, AddFocus::Qty) => *qty = (*qty + 1).min(99),
-            (Action::QtyDown | Action::Left, AddFocus::Qty) => *qty = qty.saturating_sub(1).max(1),
-            (Action::Input(c), AddFocus::Qty) => {
-                if let Some(d) = c.to_digit(10) {
-                    let longer = *qty * 10 + d;
-                    // Past two digits, typing starts over rather than growing past 99.
-                    *qty = if *typed && longer <= 99 {
-                        longer.max(1)
-                    } else {
-                        d.max(1)
-                    };
-                    *typed = true;
-                }
-            }
-            (Action::Backspace, AddFocus::Qty) => *qty = (*qty / 10).max(1),
-            (Action::Input(c), AddFocus::Note)
-                if note.chars().count() < kfood_protocol::limits::MAX_NOTES_CHARS =>
-            {
-                note.push(c);
-            }
-            (Action::Backspace, AddFocus::Note) => {
-                note.pop();
-            }
             _ => {}
         }
     }

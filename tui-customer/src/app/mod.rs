@@ -12,12 +12,14 @@ mod cart;
 mod checkout;
 mod menu;
 mod orders;
+pub mod picker;
 mod relay;
 pub mod view;
 
 use std::collections::HashMap;
 
 use kfood_protocol::client::ConnState;
+use kfood_protocol::options::ChosenOption;
 use kfood_protocol::time::Millis;
 use kfood_protocol::{Model, Request, UserRef};
 
@@ -38,6 +40,10 @@ pub enum Overlay {
         typed: bool,
         note: String,
         focus: AddFocus,
+        /// The options picked so far (DESIGN §14).
+        chosen: Vec<ChosenOption>,
+        /// Why the last Enter could not add the line (a required group).
+        problem: Option<String>,
     },
     EditNote {
         line: usize,

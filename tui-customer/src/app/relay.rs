@@ -32,6 +32,7 @@ struct Before {
 impl App {
     pub fn on_event(&mut self, event: AppEvent) {
         match event {
+            AppEvent::Relay(ws) => self.relay = ws,
             AppEvent::Conn(c) => {
                 if !c.is_connected() {
                     self.synced = self.synced && matches!(c, ConnState::Connecting);
@@ -160,7 +161,11 @@ impl App {
                     self.say(Level::Good, format!("{code} delivered. Enjoy!"))
                 }
                 OrderStatus::Cancelled => self.say(Level::Info, format!("{code} was cancelled.")),
+                OrderStatus::Pending if before.status == OrderStatus::Scheduled => {
+                    self.say(Level::Info, format!("{code} went to the kitchen."))
+                }
                 OrderStatus::Pending => self.say(Level::Info, format!("{code} is pending again.")),
+                OrderStatus::Scheduled => self.say(Level::Info, format!("{code} is scheduled.")),
             }
             return;
         }

@@ -3,10 +3,12 @@
 //! anything but the read marks.
 
 use kfood_protocol::menu::MenuItem;
+use kfood_protocol::options::{in_menu_order, line_label, unit_price, ChosenOption, LineOption};
 use kfood_protocol::time::parse_ms;
 use kfood_protocol::{Order, OrderStatus};
 
 use super::App;
+use crate::cart::CartLine;
 
 /// One row of the Notifications screen: an announcement from the model, or
 /// one the program keeps itself (the relay's restart notice, a kitchen note).
@@ -98,14 +100,37 @@ impl App {
             .unwrap_or_else(|| item_id.to_owned())
     }
 
+    /// A cart line's choices as the menu on screen names and prices them,
+    /// in menu order (DESIGN §14).
+    pub fn line_options(&self, item_id: &str, chosen: &[ChosenOption]) -> Vec<LineOption> {
+        self.item(item_id)
+            .map(|i| in_menu_order(i, chosen))
+            .unwrap_or_default()
+    }
+
+    /// A cart line's name with its choices: "Bibimbap · hot · +egg".
+    pub fn cart_line_label(&self, l: &CartLine) -> String {
+        line_label(
+            &self.line_name(&l.item_id),
+            &self.line_options(&l.item_id, &l.options),
+        )
+    }
+
+    /// A line's unit price at the menu prices on screen, its choices
+    /// included (the relay's rule); `None` when the item left the menu.
+    pub fn unit_price(&self, item_id: &str, chosen: &[ChosenOption]) -> Option<i64> {
+        self.item(item_id)
+            .map(|i| unit_price(i.price_cents, &in_menu_order(i, chosen)))
+    }
+
     /// Cart subtotal at the menu prices on screen; `None` when a line's item
     /// is not on the menu. Only a guide: the relay prices the order.
     pub fn cart_subtotal(&self) -> Option<i64> {
         self.cart
             .iter()
             .map(|l| {
-                self.item(&l.item_id)
-                    .map(|i| i.price_cents * i64::from(l.qty))
+                self.unit_price(&l.item_id, &l.options)
+                    .map(|p| p * i64::from(l.qty))
             })
             .sum()
     }

@@ -21,6 +21,8 @@ pub struct Quote {
     pub subtotal_cents: i64,
     pub discount_cents: i64,
     pub total_cents: i64,
+    /// When the kitchen expects to have it ready (DESIGN §14).
+    pub ready_at: Option<String>,
 }
 
 /// `order_quote`'s ack.
@@ -29,6 +31,8 @@ pub struct QuoteAck {
     pub subtotal_cents: i64,
     pub discount_cents: i64,
     pub total_cents: i64,
+    #[serde(default)]
+    pub ready_at: Option<String>,
 }
 
 /// What Enter on the form asks the relay, if anything.
@@ -43,10 +47,23 @@ pub enum Submit {
 }
 
 impl Checkout {
-    /// The order's shape as far as price goes: lines, promo, fulfillment.
+    /// The order's shape as far as the quote goes: lines (with their chosen
+    /// options, which change the price), promo, fulfillment, the time chosen.
     pub fn quote_key(&self, cart: &[CartLine]) -> String {
-        let items: Vec<_> = cart.iter().map(|l| (&l.item_id, l.qty)).collect();
-        format!("{items:?}|{}|{}", self.promo.trim(), self.delivery)
+        let items: Vec<_> = cart
+            .iter()
+            .map(|l| {
+                let mut opts: Vec<_> = l.options.iter().map(|o| (&o.group, &o.choice)).collect();
+                opts.sort();
+                (&l.item_id, l.qty, opts)
+            })
+            .collect();
+        format!(
+            "{items:?}|{}|{}|{:?}",
+            self.promo.trim(),
+            self.delivery,
+            self.when
+        )
     }
 
     /// Whether the relay can price the order as it stands.
@@ -66,12 +83,14 @@ impl Checkout {
         let text = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
         OrderPlace {
             client_order_id: None,
+            scheduled_for: self.when.map(kfood_protocol::time::format_ms),
             items: cart
                 .iter()
                 .map(|l| LineRequest {
                     item_id: l.item_id.clone(),
                     qty: l.qty,
                     notes: text(&l.notes),
+                    options: l.options.clone(),
                 })
                 .collect(),
             instructions: text(&self.instructions),
@@ -185,6 +204,7 @@ impl Checkout {
                     subtotal_cents: q.subtotal_cents,
                     discount_cents: q.discount_cents,
                     total_cents: q.total_cents,
+                    ready_at: q.ready_at,
                 });
                 if self
                     .notice
@@ -220,6 +240,8 @@ impl Checkout {
         );
         let field = if declined {
             Some(Field::Number)
+        } else if e.code == ErrorCode::SlotFull {
+            Some(Field::When)
         } else {
             e.field.as_deref().and_then(Field::from_wire)
         };
@@ -271,6 +293,12 @@ pub fn describe(e: &ProtocolError) -> String {
             Some(f) => format!("{}: {msg}.", kfood_protocol::sanitize::clean_line(f)),
             None => format!("{msg}."),
         },
+        ErrorCode::OrderingPaused => {
+            "Ordering is paused: the restaurant is not taking online orders right now. Nothing was charged and your cart is kept; try again later.".into()
+        }
+        ErrorCode::SlotFull => {
+            format!("Fully booked: {msg}. Choose another time (When); nothing was charged.")
+        }
         ErrorCode::RateLimited => "Too many requests: wait a moment and try again.".into(),
         other => format!("{other}: {msg}."),
     }

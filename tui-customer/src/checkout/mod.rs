@@ -4,6 +4,7 @@
 //! they are typed with the same rules the relay applies, so a typo is caught
 //! before paying.
 
+use kfood_protocol::capacity::{AHEAD_MS, SLOT_MS};
 use kfood_protocol::card;
 use kfood_protocol::limits::{MAX_NOTES_CHARS, MAX_PROMO_CODE_CHARS, MAX_SHORT_TEXT_CHARS};
 use kfood_protocol::time::Millis;
@@ -21,6 +22,8 @@ pub use flow::{describe, Quote, QuoteAck, Submit};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
     Fulfillment,
+    /// As soon as possible, or a 15-minute slot today or a later day.
+    When,
     Address,
     Instructions,
     Promo,
@@ -31,8 +34,9 @@ pub enum Field {
 }
 
 impl Field {
-    const ORDER: [Field; 8] = [
+    const ORDER: [Field; 9] = [
         Field::Fulfillment,
+        Field::When,
         Field::Address,
         Field::Instructions,
         Field::Promo,
@@ -44,12 +48,13 @@ impl Field {
 
     /// Fields that switch between two choices rather than take text.
     pub fn is_toggle(self) -> bool {
-        matches!(self, Field::Fulfillment | Field::Payment)
+        matches!(self, Field::Fulfillment | Field::When | Field::Payment)
     }
 
     pub fn label(self) -> &'static str {
         match self {
             Field::Fulfillment => "Fulfillment",
+            Field::When => "When",
             Field::Address => "Address",
             Field::Instructions => "Instructions",
             Field::Promo => "Promo code",
@@ -65,6 +70,7 @@ impl Field {
         Some(match field {
             "fulfillment" | "fulfillment.kind" => Field::Fulfillment,
             "fulfillment.address" => Field::Address,
+            "scheduled_for" => Field::When,
             "instructions" => Field::Instructions,
             "promo_code" => Field::Promo,
             "payment" | "payment.method" => Field::Payment,
@@ -87,6 +93,12 @@ pub struct Problem {
 pub struct Checkout {
     pub field: Field,
     pub delivery: bool,
+    /// The time chosen for an order placed for later (the start of a
+    /// 15-minute slot); `None`: as soon as possible.
+    pub when: Option<Millis>,
+    /// The soonest slot the kitchen can make it for, as the program last
+    /// worked it out ([`earliest_slot`]).
+    pub earliest: Millis,
     pub address: String,
     pub instructions: String,
     pub promo: String,
@@ -114,6 +126,8 @@ impl Checkout {
         Checkout {
             field: Field::Fulfillment,
             delivery: false,
+            when: None,
+            earliest: 0,
             address: String::new(),
             instructions: String::new(),
             promo: String::new(),
@@ -172,6 +186,22 @@ impl Checkout {
         }
     }
 
+    /// Moves the chosen time by `slots` 15-minute slots (a day is
+    /// [`SLOTS_PER_DAY`]): "as soon as possible" sits before the earliest
+    /// slot, and nothing goes past the 7 days the kitchen books ahead.
+    pub fn step_when(&mut self, slots: i64, now: Millis) {
+        let latest = (now + AHEAD_MS).div_euclid(SLOT_MS) * SLOT_MS;
+        self.when = match self.when {
+            None if slots <= 0 => None,
+            None if slots >= SLOTS_PER_DAY => Some((self.earliest + DAY_MS).min(latest)),
+            None => Some(self.earliest),
+            Some(at) => {
+                let next = at + slots * SLOT_MS;
+                (next >= self.earliest).then_some(next.min(latest))
+            }
+        };
+    }
+
     /// Types one character into the focused field, keeping only what fits it.
     pub fn input(&mut self, c: char) {
         if c.is_control() {
@@ -183,6 +213,7 @@ impl Checkout {
                     self.toggle();
                 }
             }
+            Field::When => {}
             Field::Address => push_limited(&mut self.address, c, MAX_SHORT_TEXT_CHARS),
             Field::Instructions => push_limited(&mut self.instructions, c, MAX_NOTES_CHARS),
             Field::Promo => {
@@ -229,7 +260,7 @@ impl Checkout {
             Field::Number => &mut self.number,
             Field::Expiry => &mut self.exp,
             Field::Cvc => &mut self.cvc,
-            Field::Fulfillment | Field::Payment => return,
+            Field::Fulfillment | Field::When | Field::Payment => return,
         };
         text.pop();
         if self.field == Field::Expiry && self.exp.ends_with('/') {
@@ -294,11 +325,37 @@ impl Checkout {
                 text: "Enter the delivery address.".into(),
             });
         }
+        if self.when.is_some_and(|at| at < self.earliest) {
+            return Err(Problem {
+                field: Some(Field::When),
+                text: "That time is too soon now: choose a later one (Left/Right).".into(),
+            });
+        }
         if !self.cash {
             self.card_check(now_ms)?;
         }
         Ok(())
     }
+}
+
+/// Slots in a day: PgUp/PgDn on the time move by this many.
+pub const SLOTS_PER_DAY: i64 = 96;
+const DAY_MS: Millis = 24 * 3_600_000;
+/// Minutes of the ride of a delivery, as the relay counts them when it
+/// checks a `scheduled_for` (DESIGN §14: no sooner than T + delivery
+/// minutes). Only narrows the times offered; the relay has the last word.
+pub use kfood_protocol::limits::DEFAULT_DELIVERY_MINUTES as DELIVERY_RIDE_MINUTES;
+/// Minutes kept in hand when offering the soonest slot, for filling in the
+/// rest of the form before the relay checks the time.
+pub const SCHEDULE_MARGIN_MINUTES: u32 = 5;
+
+/// The soonest slot start an order can be scheduled for at `now`: after
+/// its prep minutes, the kitchen's extra minutes, the ride of a delivery
+/// and [`SCHEDULE_MARGIN_MINUTES`].
+pub fn earliest_slot(now: Millis, prep: u32, extra: u32, delivery: bool) -> Millis {
+    let ride = if delivery { DELIVERY_RIDE_MINUTES } else { 0 };
+    let lead = i64::from(prep + extra + ride + SCHEDULE_MARGIN_MINUTES) * 60_000;
+    (now + lead + SLOT_MS - 1).div_euclid(SLOT_MS) * SLOT_MS
 }
 
 fn push_limited(s: &mut String, c: char, max: usize) {

@@ -64,7 +64,7 @@ fn expiry_backspace_drops_the_slash_too() {
 fn tab_skips_hidden_fields() {
     let mut f = form();
     let mut seen = vec![f.field];
-    for _ in 0..6 {
+    for _ in 0..7 {
         f.next_field();
         seen.push(f.field);
     }
@@ -73,6 +73,7 @@ fn tab_skips_hidden_fields() {
         seen,
         [
             Fulfillment,
+            When,
             Instructions,
             Promo,
             Payment,
@@ -89,7 +90,7 @@ fn tab_skips_hidden_fields() {
     f.delivery = true;
     assert_eq!(
         f.fields(),
-        [Fulfillment, Address, Instructions, Promo, Payment]
+        [Fulfillment, When, Address, Instructions, Promo, Payment]
     );
 }
 
@@ -201,6 +202,7 @@ fn quotes_belong_to_one_shape() {
         key: f.quote_key(&lines),
         subtotal_cents: 2700,
         discount_cents: 0,
+        ready_at: None,
         total_cents: 2700,
     });
     assert!(f.current_quote(&lines).is_some());
@@ -238,6 +240,7 @@ fn submit_prices_first_then_places_once() {
     let ack = QuoteAck {
         subtotal_cents: 2700,
         discount_cents: 0,
+        ready_at: None,
         total_cents: 2700,
     };
     f.on_quote(key, Ok(ack));
@@ -258,6 +261,7 @@ fn price_changed_asks_for_a_new_quote() {
         key: f.quote_key(&lines),
         subtotal_cents: 2700,
         discount_cents: 0,
+        ready_at: None,
         total_cents: 2700,
     });
     assert!(matches!(f.submit(&lines, NOW, true), Submit::Place(_)));
@@ -267,4 +271,29 @@ fn price_changed_asks_for_a_new_quote() {
     assert!(f.current_quote(&lines).is_none());
     assert!(!f.placing);
     assert!(f.notice.as_deref().unwrap().contains("Prices changed"));
+}
+
+/// Other choices on a line make another shape (their prices differ); the
+/// same choices in another order do not.
+#[test]
+fn options_are_part_of_the_quoted_shape() {
+    use kfood_protocol::options::ChosenOption;
+    let pick = |pairs: &[(&str, &str)]| -> Vec<CartLine> {
+        let opts = pairs
+            .iter()
+            .map(|(g, c)| ChosenOption {
+                group: (*g).into(),
+                choice: (*c).into(),
+            })
+            .collect();
+        vec![CartLine::new("bibimbap", 2, "").with_options(opts)]
+    };
+    let f = form();
+    let hot_egg = f.quote_key(&pick(&[("spice", "hot"), ("extras", "egg")]));
+    assert_eq!(
+        hot_egg,
+        f.quote_key(&pick(&[("extras", "egg"), ("spice", "hot")]))
+    );
+    assert_ne!(hot_egg, f.quote_key(&pick(&[("spice", "hot")])));
+    assert_ne!(hot_egg, f.quote_key(&cart()));
 }

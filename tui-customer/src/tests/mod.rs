@@ -2,8 +2,10 @@
 //! in, then the state and the drawn screen checked. One file per part of
 //! the program; the fixtures and drivers are here.
 
+mod capacity;
 mod checkout;
 mod menu;
+mod options;
 mod orders;
 mod progress;
 mod screens;
@@ -39,6 +41,7 @@ fn item(id: &str, name: &str, category: &str, price: i64, prep: u32, available: 
         available,
         prep_minutes: prep,
         station: "kitchen".into(),
+        options: Vec::new(),
     }
 }
 
@@ -65,7 +68,7 @@ fn order(id: u64, status: OrderStatus) -> Order {
     ];
     let steps = ["preparing", "ready", "delivered"];
     let n = match status {
-        OrderStatus::Pending | OrderStatus::Cancelled => 0,
+        OrderStatus::Scheduled | OrderStatus::Pending | OrderStatus::Cancelled => 0,
         OrderStatus::Preparing => 1,
         OrderStatus::Ready => 2,
         OrderStatus::Delivered => 3,
@@ -110,6 +113,7 @@ fn snapshot(orders: Vec<Order>) -> AppEvent {
         reset: false,
         alerts: None,
         promos: None,
+        capacity: Default::default(),
     };
     AppEvent::Message(Envelope::new("snapshot", serde_json::to_value(s).unwrap()))
 }

@@ -129,6 +129,15 @@ fn screen_offline_is_marked_stale() {
     assert!(draw(&app, View::default(), 80, 24).contains(" offline "));
 }
 
+/// When the client moves to another relay of `--relay`, the status bar names the new one.
+#[test]
+fn status_bar_names_the_relay_in_use() {
+    let mut app = app_with(vec![]);
+    app.on_event(AppEvent::Relay("ws://10.0.0.6:8080/ws".into()));
+    let text = draw(&app, View::default(), 80, 24);
+    assert!(text.contains("10.0.0.6:8080"), "{text}");
+}
+
 /// `--ascii` draws no box glyphs; NO_COLOR draws no colour at all.
 #[test]
 fn ascii_and_no_color() {

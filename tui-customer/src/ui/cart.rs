@@ -1,6 +1,8 @@
 //! The Cart screen and the checkout form drawn over it.
 
 use kfood_protocol::sanitize::clean_line;
+use kfood_protocol::term::fmt;
+use kfood_protocol::time::parse_ms;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span, Text};
@@ -25,7 +27,8 @@ pub(super) fn render_cart(app: &App, view: &View, frame: &mut Frame, area: Rect)
         .iter()
         .map(|l| {
             let item = app.item(&l.item_id);
-            let mut name = Line::from(clean_line(&app.line_name(&l.item_id)));
+            let unit = app.unit_price(&l.item_id, &l.options);
+            let mut name = Line::from(clean_line(&app.cart_line_label(l)));
             match item {
                 None => name.push_span(Span::styled("  not on the menu", view.bad())),
                 Some(i) if !i.available => {
@@ -42,13 +45,10 @@ pub(super) fn render_cart(app: &App, view: &View, frame: &mut Frame, area: Rect)
             Row::new(vec![
                 Cell::from(Line::from(format!("{} {}", l.qty, view.times())).right_aligned()),
                 Cell::from(Text::from(vec![name, note])),
-                Cell::from(
-                    Line::from(item.map(|i| money(i.price_cents)).unwrap_or_default())
-                        .right_aligned(),
-                ),
+                Cell::from(Line::from(unit.map(money).unwrap_or_default()).right_aligned()),
                 Cell::from(
                     Line::from(
-                        item.map(|i| money(i.price_cents * i64::from(l.qty)))
+                        unit.map(|p| money(p * i64::from(l.qty)))
                             .unwrap_or_default(),
                     )
                     .right_aligned(),
@@ -130,7 +130,7 @@ pub(super) fn render_checkout(
                 "{} {} {}",
                 l.qty,
                 view.times(),
-                clean_line(&app.line_name(&l.item_id))
+                clean_line(&app.cart_line_label(l))
             )
         })
         .collect();
@@ -174,10 +174,10 @@ pub(super) fn render_checkout(
 pub(super) fn render_cart_lines(app: &App, view: &View, frame: &mut Frame, area: Rect) {
     let mut lines = Vec::new();
     for l in &app.cart {
-        let name = clean_line(&app.line_name(&l.item_id));
+        let name = clean_line(&app.cart_line_label(l));
         let price = app
-            .item(&l.item_id)
-            .map(|i| money(i.price_cents * i64::from(l.qty)))
+            .unit_price(&l.item_id, &l.options)
+            .map(|p| money(p * i64::from(l.qty)))
             .unwrap_or_default();
         lines.push(Line::from(format!(
             "{:>2} {} {:<26} {:>9}",
@@ -224,6 +224,22 @@ fn checkout_field<'a>(app: &App, view: &View, form: &Checkout, field: Field) -> 
         Field::Fulfillment => {
             spans.push(choice(!form.delivery, "pickup"));
             spans.push(choice(form.delivery, "delivery"));
+        }
+        Field::When => {
+            spans.push(choice(form.when.is_none(), "as soon as possible"));
+            match form.when {
+                Some(at) => {
+                    let day = fmt::day_clock(at, app.now_ms, view.utc_offset);
+                    spans.push(choice(true, &day));
+                    if at < form.earliest {
+                        spans.push(Span::styled("too soon now", view.warn()));
+                    }
+                }
+                None => spans.push(choice(false, "later")),
+            }
+            if focused {
+                spans.push(Span::styled("<-/-> PgUp/PgDn", view.dim()));
+            }
         }
         Field::Payment => {
             spans.push(choice(!form.cash, "card"));
@@ -295,6 +311,7 @@ fn checkout_total<'a>(app: &App, view: &View, form: &Checkout) -> Vec<Line<'a>> 
                 ),
                 Span::styled("  priced by the relay", view.dim()),
             ]));
+            lines.push(ready_line(app, view, form, q.ready_at.as_deref()));
         }
         None => {
             let why = if form.quoting.is_some() {
@@ -307,7 +324,31 @@ fn checkout_total<'a>(app: &App, view: &View, form: &Checkout) -> Vec<Line<'a>> 
             lines.push(Line::from(format!("  {:<14}{why}", "Total")));
             lines.push(Line::from(""));
             lines.push(Line::from(""));
+            lines.push(Line::from(""));
         }
     }
     lines
+}
+
+/// When the order will be ready, as the relay quoted it (DESIGN §14):
+/// "ready about 18:40" as soon as possible, "scheduled for 18:30" for later.
+fn ready_line<'a>(app: &App, view: &View, form: &Checkout, ready_at: Option<&str>) -> Line<'a> {
+    let ready = ready_at.and_then(parse_ms);
+    let text = match (form.when, ready) {
+        (Some(at), _) => format!(
+            "scheduled for {}",
+            fmt::day_clock(at, app.now_ms, view.utc_offset)
+        ),
+        (None, Some(r)) => format!("about {}", fmt::day_clock(r, app.now_ms, view.utc_offset)),
+        (None, None) => "as soon as the kitchen can".into(),
+    };
+    let label = match (form.when.is_some(), form.delivery) {
+        (false, _) => "Ready",
+        (true, false) => "Pickup",
+        (true, true) => "Delivery",
+    };
+    Line::from(vec![
+        Span::raw(format!("  {label:<14}")),
+        Span::styled(text, view.bold()),
+    ])
 }

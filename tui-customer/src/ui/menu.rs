@@ -1,16 +1,16 @@
-//! The Menu screen: categories, the item list (or the search's matches),
-//! the selected item, and the add dialog.
+//! The Menu screen: categories, the item list (or the search's matches) and
+//! the selected item (the add dialog is `picker`).
 
 use kfood_protocol::menu::MenuItem;
 use kfood_protocol::sanitize::clean_line;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Clear, HighlightSpacing, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState, Wrap};
 use ratatui::Frame;
 
-use super::{money, popup, stale_mark, View};
-use crate::app::{AddFocus, App, Overlay};
+use super::{money, stale_mark, View};
+use crate::app::{App, Overlay};
 
 pub(super) fn render_menu(app: &App, view: &View, frame: &mut Frame, area: Rect) {
     let cat_width = if area.width >= 100 { 26 } else { 23 };
@@ -81,14 +81,15 @@ pub(super) fn render_menu(app: &App, view: &View, frame: &mut Frame, area: Rect)
     }
 
     let mut lines = Vec::new();
+    let mut keys = "Enter: add  +: add one  Left/Right: category  /: search";
     if let Some(item) = app.selected_item() {
         lines.push(item_summary(item, view));
         lines.push(Line::from(clean_line(&item.description)));
+        if !item.options.is_empty() {
+            keys = "Enter: choose options and add  +: add one  /: search";
+        }
     }
-    lines.push(Line::styled(
-        "Enter: add  +: add one  Left/Right: category  /: search",
-        view.dim(),
-    ));
+    lines.push(Line::styled(keys, view.dim()));
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: true })
@@ -97,7 +98,7 @@ pub(super) fn render_menu(app: &App, view: &View, frame: &mut Frame, area: Rect)
     );
 }
 
-fn item_summary<'a>(item: &MenuItem, view: &View) -> Line<'a> {
+pub(super) fn item_summary<'a>(item: &MenuItem, view: &View) -> Line<'a> {
     let mut spans = vec![
         Span::styled(clean_line(&item.name), view.bold()),
         Span::raw(format!(
@@ -111,48 +112,6 @@ fn item_summary<'a>(item: &MenuItem, view: &View) -> Line<'a> {
         spans.push(Span::styled("  86 - unavailable", view.bad()));
     }
     Line::from(spans)
-}
-
-#[allow(clippy::too_many_arguments)]
-pub(super) fn render_add(
-    app: &App,
-    view: &View,
-    frame: &mut Frame,
-    area: Rect,
-    item_id: &str,
-    qty: u32,
-    note: &str,
-    focus: AddFocus,
-) {
-    let Some(item) = app.item(item_id) else {
-        return;
-    };
-    let area = popup(area, 60, 8);
-    frame.render_widget(Clear, area);
-    let mark = |f: AddFocus| if f == focus { view.sel() } else { "  " };
-    let cursor = if focus == AddFocus::Note { "_" } else { "" };
-    let lines = vec![
-        item_summary(item, view),
-        Line::from(""),
-        Line::from(format!("{}Quantity  - {qty} +", mark(AddFocus::Qty))),
-        Line::from(format!(
-            "{}Note      {}{cursor}",
-            mark(AddFocus::Note),
-            note
-        )),
-        Line::from(""),
-        Line::styled(
-            format!(
-                "Enter: add {}  Tab: note/quantity  Esc: cancel",
-                money(item.price_cents * i64::from(qty))
-            ),
-            view.dim(),
-        ),
-    ];
-    frame.render_widget(
-        Paragraph::new(lines).block(view.block(format!("Add {}", clean_line(&item.name)))),
-        area,
-    );
 }
 
 /// One item of the list: name, `86` when unavailable, price, prep time,

@@ -10,6 +10,7 @@ mod cart;
 mod menu;
 mod notices;
 mod orders;
+mod picker;
 
 use kfood_protocol::sanitize::{clean_line, clean_text};
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
@@ -80,14 +81,19 @@ pub fn render(app: &App, view: &View, frame: &mut Frame) {
         Some(f) if f.text.chars().count() + 1 > usize::from(frame.area().width) => 2,
         _ => 1,
     };
-    let [head, body, flash, status] = Layout::vertical([
+    let paused = paused_banner(app, view);
+    let [head, banner, body, flash, status] = Layout::vertical([
         Constraint::Length(1),
+        Constraint::Length(u16::from(paused.is_some())),
         Constraint::Min(5),
         Constraint::Length(flash_rows),
         Constraint::Length(1),
     ])
     .areas(frame.area());
     render_tabs(app, view, frame, head);
+    if let Some(line) = paused {
+        frame.render_widget(line, banner);
+    }
     match &app.overlay {
         Overlay::Checkout(form) => cart::render_checkout(app, view, form, frame, body),
         _ => match app.screen {
@@ -106,8 +112,20 @@ pub fn render(app: &App, view: &View, frame: &mut Frame) {
             qty,
             note,
             focus,
+            chosen,
+            problem,
             ..
-        } => menu::render_add(app, view, frame, body, item_id, *qty, note, *focus),
+        } => {
+            let form = picker::AddForm {
+                item_id,
+                qty: *qty,
+                note,
+                focus: *focus,
+                chosen,
+                problem: problem.as_deref(),
+            };
+            picker::render_add(app, view, frame, body, &form)
+        }
         Overlay::EditNote { line, note } => {
             let name = app
                 .cart
@@ -160,6 +178,26 @@ fn render_tabs(app: &App, view: &View, frame: &mut Frame, area: Rect) {
         spans.push(Span::styled("  ? keys", view.dim()));
     }
     frame.render_widget(Line::from(spans), area);
+}
+
+/// The line shown while the restaurant has paused online ordering
+/// (DESIGN §14): the cart stays usable, placing is refused by the relay.
+fn paused_banner(app: &App, view: &View) -> Option<Line<'static>> {
+    let cap = &app.model.capacity;
+    if !cap.is_paused_at(app.now_ms) {
+        return None;
+    }
+    let until = cap
+        .paused_until
+        .as_deref()
+        .and_then(kfood_protocol::time::parse_ms)
+        .map(|t| format!(" until {}", fmt::day_clock(t, app.now_ms, view.utc_offset)))
+        .unwrap_or_default();
+    Some(Line::styled(
+        format!(" ORDERING PAUSED{until}: you can still browse and fill your cart "),
+        view.warn()
+            .add_modifier(Modifier::BOLD | Modifier::REVERSED),
+    ))
 }
 
 pub(crate) fn stale_mark(app: &App) -> &'static str {

@@ -1,8 +1,11 @@
 //! My orders: the list (open ones first) and the selected order live, with
 //! its timeline, the kitchen's progress and notes.
 
+use kfood_protocol::capacity::fire_ms;
+use kfood_protocol::options::options_label;
 use kfood_protocol::order::{FulfillmentKind, PaymentMethod, PaymentStatus};
 use kfood_protocol::sanitize::{clean_line, clean_text};
+use kfood_protocol::term::fmt;
 use kfood_protocol::time::{parse_ms, Millis};
 use kfood_protocol::{Order, OrderStatus};
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -116,7 +119,7 @@ pub(super) fn render_order(app: &App, view: &View, o: &Order, frame: &mut Frame,
     lines.extend(timeline(view, o));
     lines.push(Line::from(""));
     lines.extend(order_lines(view, o));
-    let keys = if o.status == OrderStatus::Pending {
+    let keys = if matches!(o.status, OrderStatus::Scheduled | OrderStatus::Pending) {
         "x: cancel  m: change instructions"
     } else if o.status.is_final() {
         ""
@@ -192,7 +195,29 @@ fn order_head<'a>(app: &App, view: &View, o: &Order) -> Vec<Line<'a>> {
                 .add_modifier(Modifier::BOLD | Modifier::REVERSED),
         ));
     }
-    if let Some(eta) = eta_text(o, app.now_ms, view) {
+    if let Some(at) = o.scheduled_for.as_deref().and_then(parse_ms) {
+        if o.status == OrderStatus::Scheduled {
+            let mut text = format!(
+                "Scheduled for {}",
+                fmt::day_clock(at, app.now_ms, view.utc_offset)
+            );
+            if let Some(fire) = fire_ms(o) {
+                text.push_str(&format!(
+                    " {} to the kitchen at {}",
+                    view.dot(),
+                    fmt::day_clock(fire, app.now_ms, view.utc_offset)
+                ));
+            }
+            lines.push(Line::styled(text, view.bold()));
+        } else if !o.status.is_final() {
+            lines.push(Line::from(format!(
+                "Scheduled for {}",
+                fmt::day_clock(at, app.now_ms, view.utc_offset)
+            )));
+        }
+    }
+    let eta = eta_text(o, app.now_ms, view).filter(|_| o.status != OrderStatus::Scheduled);
+    if let Some(eta) = eta {
         lines.push(Line::styled(eta, view.bold()));
     }
     if let Some(p) = progress(o) {
@@ -218,12 +243,24 @@ fn timeline<'a>(view: &View, o: &Order) -> Vec<Line<'a>> {
             .find(|&i| h[i].status == s && (i == 0 || h[i - 1].status != s))
             .map(|i| clock_of(&h[i].at, view))
     };
-    let steps = [
-        OrderStatus::Pending,
-        OrderStatus::Preparing,
-        OrderStatus::Ready,
-        OrderStatus::Delivered,
-    ];
+    // An order placed for later starts `scheduled` (DESIGN §14).
+    let scheduled = o.history.first().map(|h| h.status) == Some(OrderStatus::Scheduled);
+    let steps: &[OrderStatus] = if scheduled {
+        &[
+            OrderStatus::Scheduled,
+            OrderStatus::Pending,
+            OrderStatus::Preparing,
+            OrderStatus::Ready,
+            OrderStatus::Delivered,
+        ]
+    } else {
+        &[
+            OrderStatus::Pending,
+            OrderStatus::Preparing,
+            OrderStatus::Ready,
+            OrderStatus::Delivered,
+        ]
+    };
     let current = steps.iter().position(|s| *s == o.status);
     let cancelled = o.status == OrderStatus::Cancelled;
     let cancelled_from = if cancelled {
@@ -294,6 +331,12 @@ fn order_lines<'a>(view: &View, o: &Order) -> Vec<Line<'a>> {
             clean_line(&l.name),
             money(l.unit_price_cents * i64::from(l.qty))
         )));
+        if !l.options.is_empty() {
+            lines.push(Line::from(format!(
+                "    {}",
+                clean_line(&options_label(&l.options))
+            )));
+        }
         if !l.notes.is_empty() {
             lines.push(Line::styled(
                 format!("    note: {}", clean_line(&l.notes)),

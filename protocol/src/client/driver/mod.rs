@@ -20,9 +20,11 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::{sleep_until, Instant, MissedTickBehavior};
 
 use super::cache::CacheSlot;
+use super::config::RelayUrls;
 use super::config::{ClientConfig, Credentials};
 use super::error::ClientError;
 use super::outbox::{refusal, Outbox, Request};
+use super::relays::RelayRing;
 use super::seq::SeqTracker;
 use super::transport::{HttpFail, Transport, WsStream};
 use super::{lock, ClientEvent, ConnState, Control, Shared};
@@ -97,6 +99,10 @@ pub(crate) struct Driver {
     control: mpsc::Receiver<Control>,
     events: mpsc::Sender<ClientEvent>,
     state: watch::Sender<ConnState>,
+    /// The relays of `--relay` and the one in use or being tried.
+    ring: RelayRing,
+    /// What the program sees of `ring`: the relay in use.
+    relay: watch::Sender<RelayUrls>,
     shared: Arc<Shared>,
     seq: SeqTracker,
     log_id: Option<String>,
@@ -113,16 +119,17 @@ pub(crate) struct Driver {
     caught_up: bool,
 }
 
+/// The channels between the handles and the connection task.
+pub(crate) struct Channels {
+    pub requests: mpsc::Receiver<Request>,
+    pub control: mpsc::Receiver<Control>,
+    pub events: mpsc::Sender<ClientEvent>,
+    pub state: watch::Sender<ConnState>,
+    pub relay: watch::Sender<RelayUrls>,
+}
+
 impl Driver {
-    pub fn new(
-        cfg: ClientConfig,
-        transport: Transport,
-        requests: mpsc::Receiver<Request>,
-        control: mpsc::Receiver<Control>,
-        events: mpsc::Sender<ClientEvent>,
-        state: watch::Sender<ConnState>,
-        shared: Arc<Shared>,
-    ) -> Self {
+    pub fn new(cfg: ClientConfig, transport: Transport, ch: Channels, shared: Arc<Shared>) -> Self {
         // Resume from the cache only when it says which log its seq is from.
         let (seq, log_id, user_id) = match lock(&shared.cache).as_ref() {
             Some(slot) if slot.entry.log_id.is_some() && cfg.resume_from_cache => (
@@ -142,14 +149,17 @@ impl Driver {
             st.last_seq = seq.last();
             st.log_id = log_id.clone();
         }
+        let ring = RelayRing::new(cfg.relay.clone(), cfg.other_relays.iter().cloned());
         Driver {
             cfg,
             transport,
             token: None,
-            requests,
-            control,
-            events,
-            state,
+            requests: ch.requests,
+            control: ch.control,
+            events: ch.events,
+            state: ch.state,
+            ring,
+            relay: ch.relay,
             shared,
             seq,
             log_id,
@@ -212,7 +222,9 @@ impl Driver {
                     } else {
                         failures += 1;
                     }
-                    tracing::info!(why = %why, failures, "relay connection lost");
+                    tracing::info!(why = %why, failures, relay = %self.ring.current(), "relay connection lost");
+                    // Each attempt goes to the next relay of the list.
+                    self.next_relay();
                     if failures >= self.cfg.fallback_after && self.token.is_some() {
                         match self.polling(&mut failures).await {
                             Ok(ws) => {
@@ -248,6 +260,18 @@ impl Driver {
                 true
             }
         });
+    }
+
+    /// Moves on to the next relay of `--relay`: the next socket, login,
+    /// long-poll or post goes there.
+    fn next_relay(&mut self) {
+        if self.ring.len() < 2 {
+            return;
+        }
+        let next = self.ring.advance().clone();
+        tracing::info!(relay = %next, "trying the next relay");
+        self.transport.urls = next.clone();
+        self.relay.send_replace(next);
     }
 
     async fn emit(&self, ev: ClientEvent) {
@@ -529,7 +553,7 @@ impl Driver {
             if wrong_user {
                 *cache = Some(CacheSlot::open(
                     &dir,
-                    &self.cfg.relay.ws,
+                    &self.ring.current().ws,
                     &w.user.id,
                     self.cfg.cache_ttl,
                 ));

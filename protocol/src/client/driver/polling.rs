@@ -165,6 +165,10 @@ impl Driver {
             Err(HttpFail::Other(why)) => {
                 tracing::debug!(why = %why, "poll failed");
                 self.set_state(ConnState::Offline);
+                // Polling goes on at the first relay that answers: the next
+                // poll (and the socket probe) go to the next one.
+                self.next_relay();
+                p.probe = None;
                 p.poll_at = Instant::now() + self.cfg.backoff.next_delay(p.poll_failures);
                 p.poll_failures += 1;
                 return Ok(());

@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+use crate::failover::Probe;
 use crate::Target;
 
 /// Events a simulated user may have unread; the simulator drains promptly.
@@ -41,16 +42,29 @@ impl Ack {
 pub struct SimConn {
     handle: ClientHandle,
     reconnects: Arc<AtomicU64>,
+    /// What this user saw of a relay killed mid-load (`--kill-pid`).
+    pub probe: Arc<Probe>,
 }
 
 impl SimConn {
-    /// Connects and waits until the client is live.
+    /// Connects to the relays of `--relay` and waits until the client is live.
     pub async fn connect(
         target: &Target,
         token: String,
         role: Role,
     ) -> anyhow::Result<(SimConn, mpsc::Receiver<Envelope>)> {
-        let mut config = ClientConfig::new(&target.relay, Credentials::Token(token), role)?;
+        Self::connect_via(target, &target.relay, token, role).await
+    }
+
+    /// Connects to `relays` (one address or a comma-separated list, tried in
+    /// that order) and waits until the client is live.
+    pub async fn connect_via(
+        target: &Target,
+        relays: &str,
+        token: String,
+        role: Role,
+    ) -> anyhow::Result<(SimConn, mpsc::Receiver<Envelope>)> {
+        let mut config = ClientConfig::new(relays, Credentials::Token(token), role)?;
         config.ca_cert = target.ca_cert.clone();
         let (handle, mut events, mut state) = Client::connect(config)?;
         let reached: Option<ConnState> = match tokio::time::timeout(
@@ -81,8 +95,11 @@ impl SimConn {
             }
         });
         let (tx, rx) = mpsc::channel(EVENT_QUEUE);
+        let probe = Arc::new(Probe::default());
+        let (seen, on) = (probe.clone(), handle.clone());
         tokio::spawn(async move {
             while let Some(ev) = events.recv().await {
+                seen.saw(&ev, &on.relay().ws);
                 let env = match ev {
                     ClientEvent::Event(e) | ClientEvent::Notice(e) | ClientEvent::Snapshot(e) => e,
                     _ => continue,
@@ -91,7 +108,14 @@ impl SimConn {
                 let _ = tx.try_send(env);
             }
         });
-        Ok((SimConn { handle, reconnects }, rx))
+        Ok((
+            SimConn {
+                handle,
+                reconnects,
+                probe,
+            },
+            rx,
+        ))
     }
 
     /// Sends `req` and waits for its reply: the ack, or the error code.
@@ -104,6 +128,11 @@ impl SimConn {
             Ok(Err(_)) => Err("disconnected".into()),
             Err(_) => Err("timeout".into()),
         }
+    }
+
+    /// The relay this user is on now (its WebSocket URL).
+    pub fn relay(&self) -> String {
+        self.handle.relay().ws
     }
 
     pub fn reconnects(&self) -> u64 {

@@ -1,20 +1,25 @@
 //! `kfood-sim demo`: a living restaurant at a human pace, for someone
 //! watching `kfood-crew` or `kfood-admin`. The kitchen is plain crew bots
 //! bumping whole orders, or with `--stations` the station and expo bots of
-//! [`crate::kitchen`].
+//! [`crate::kitchen`]. Customers choose options on some lines and place a
+//! few orders for later; at the peak of a rush the kitchen lead pauses
+//! online ordering for a while ([`crate::rush`]).
 
 use std::time::Duration;
 
 use clap::Args;
 use kfood_protocol::messages::{kind, OrderCancel, OrderPlace, Snapshot};
+use kfood_protocol::time::now_ms;
 use kfood_protocol::{Envelope, Event, Order, OrderStatus, Request, Role};
 use rand::Rng;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use crate::conn::SimConn;
 use crate::kitchen;
+use crate::rush::{customer_wait, kitchen_lead, Timeline};
 use crate::tokens::Minter;
-use crate::wire::{card_payment, durable, random_order, status_update};
+use crate::wire::{card_payment, durable, random_order, schedule, status_update};
 use crate::Target;
 
 #[derive(Args)]
@@ -44,6 +49,16 @@ pub struct DemoArgs {
     /// Stop after this many seconds (default: run until Ctrl-C).
     #[arg(long)]
     pub duration: Option<u64>,
+    /// Share of customer orders placed for later (scheduled 30–90 minutes ahead).
+    #[arg(long, default_value_t = 0.1)]
+    pub scheduled_share: f64,
+    /// Seconds (at --speed 1) until the peak of the rush, when the kitchen
+    /// lead pauses online ordering (0: no rush, no pause).
+    #[arg(long, default_value_t = 120)]
+    pub pause_at: u64,
+    /// Seconds (at --speed 1) the pause lasts before ordering resumes.
+    #[arg(long, default_value_t = 45)]
+    pub pause_for: u64,
 }
 
 /// A test card the payment gateway declines (`card_declined`).
@@ -69,6 +84,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     if let Some(stations) = &args.stations {
         tasks = kitchen::start(&args.target, &minter, stations, args.speed).await?;
     }
+    let timeline = Timeline::new(Instant::now(), args.pause_at, args.pause_for, args.speed);
+    if let Some(t) = timeline {
+        let token = minter.token("demo-lead", "Kitchen lead", Role::Crew)?;
+        let (conn, mut events) = SimConn::connect(&args.target, token, Role::Crew).await?;
+        println!("kitchen lead connected");
+        tokio::spawn(async move { while events.recv().await.is_some() {} });
+        tasks.push(tokio::spawn(kitchen_lead(conn, t)));
+    }
     for i in 0..crew_bots {
         let id = format!("demo-crew-{}", i + 1);
         let token = minter.token(&id, &format!("Line cook {}", i + 1), Role::Crew)?;
@@ -82,11 +105,16 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         let token = minter.token(&id, name, Role::Customer)?;
         let (conn, events) = SimConn::connect(&args.target, token, Role::Customer).await?;
         println!("customer bot {name} connected");
+        let habits = Habits {
+            speed: args.speed,
+            scheduled_share: args.scheduled_share.clamp(0.0, 1.0),
+            timeline,
+        };
         tasks.push(tokio::spawn(customer_bot(
             conn,
             events,
             name.to_owned(),
-            args.speed,
+            habits,
         )));
     }
     let until = async {
@@ -105,12 +133,23 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How a customer bot orders.
+#[derive(Debug, Clone, Copy)]
+struct Habits {
+    speed: f64,
+    /// Share of orders placed for later.
+    scheduled_share: f64,
+    /// The rush: orders come faster before the pause.
+    timeline: Option<Timeline>,
+}
+
 async fn customer_bot(
     conn: SimConn,
     mut events: mpsc::Receiver<Envelope>,
     name: String,
-    speed: f64,
+    habits: Habits,
 ) {
+    let speed = habits.speed;
     // Events are only watched for the log line; the bot acts on its own clock.
     let watcher = tokio::spawn({
         let name = name.clone();
@@ -126,22 +165,27 @@ async fn customer_bot(
     });
     loop {
         let wait = rand::thread_rng().gen_range(10.0..30.0);
-        tokio::time::sleep(scaled(wait, speed)).await;
+        tokio::time::sleep(customer_wait(wait, speed, habits.timeline.as_ref())).await;
         let (mut order, roll, cancel) = {
             let mut rng = rand::thread_rng();
-            (
-                random_order(&mut rng, &[]),
-                rng.gen_range(0..100),
-                rng.gen_bool(0.1),
-            )
+            let mut order = random_order(&mut rng, &[]);
+            if rng.gen_bool(habits.scheduled_share) {
+                schedule(&mut order, &mut rng, now_ms());
+            }
+            (order, rng.gen_range(0..100), rng.gen_bool(0.1))
         };
         // Browse first: the relay prices the cart.
         let quote = Request::OrderQuote(OrderPlace {
             payment: None,
             ..order.clone()
         });
-        let Ok(q) = conn.request(&quote).await else {
-            continue;
+        let q = match conn.request(&quote).await {
+            Ok(q) => q,
+            Err(code) if code == "ordering_paused" => {
+                println!("{name}: the kitchen is paused; trying again later");
+                continue;
+            }
+            Err(_) => continue,
         };
         order.expected_total_cents = q.get::<i64>("total_cents");
         if roll < 12 {
@@ -156,7 +200,13 @@ async fn customer_bot(
                     continue;
                 };
                 let code = &placed.code;
-                println!("{name}: placed {code} ({} cents)", placed.total_cents);
+                match &placed.scheduled_for {
+                    Some(at) => println!(
+                        "{name}: placed {code} for later, {at} ({} cents)",
+                        placed.total_cents
+                    ),
+                    None => println!("{name}: placed {code} ({} cents)", placed.total_cents),
+                }
                 if cancel {
                     tokio::time::sleep(scaled(4.0, speed)).await;
                     let req = Request::OrderCancel(OrderCancel {
@@ -187,14 +237,21 @@ async fn crew_bot(conn: SimConn, mut events: mpsc::Receiver<Envelope>, speed: f6
                     continue;
                 }
             }
-        } else if let Some(Event::OrderCreated(c)) = durable(&e) {
-            vec![c.order]
         } else {
-            continue;
+            match durable(&e) {
+                Some(Event::OrderCreated(c)) => vec![c.order],
+                // A scheduled order fired (by the relay, or early by a person).
+                Some(Event::OrderUpdate(u)) if fired(&u.order) => vec![u.order],
+                _ => continue,
+            }
         };
         for o in orders {
             let (id, status) = (o.id, o.status);
-            if matches!(status, OrderStatus::Delivered | OrderStatus::Cancelled) {
+            // Scheduled orders wait for their fire time.
+            if matches!(
+                status,
+                OrderStatus::Delivered | OrderStatus::Cancelled | OrderStatus::Scheduled
+            ) {
                 continue;
             }
             let prep = f64::from(o.prep_minutes);
@@ -220,4 +277,12 @@ async fn crew_bot(conn: SimConn, mut events: mpsc::Receiver<Envelope>, speed: f6
             });
         }
     }
+}
+
+/// Whether this `order_update` is a scheduled order moving to `pending`.
+fn fired(o: &Order) -> bool {
+    let mut moves = o.history.iter().rev().map(|h| h.status);
+    o.status == OrderStatus::Pending
+        && moves.next() == Some(OrderStatus::Pending)
+        && moves.next() == Some(OrderStatus::Scheduled)
 }

@@ -17,7 +17,7 @@ use crate::conn::SimConn;
 use crate::procstat;
 use crate::report::{Latencies, Report};
 use crate::tokens::Minter;
-use crate::wire::{durable, random_order, status_update};
+use crate::wire::{durable, random_order, schedule, status_update};
 use crate::Target;
 
 #[derive(Args)]
@@ -51,6 +51,27 @@ pub struct LoadArgs {
     /// The relay's process id, when it runs on this machine: its RSS and CPU are reported.
     #[arg(long)]
     pub relay_pid: Option<u32>,
+    /// Share of orders placed for later (0 to 1, e.g. 0.1): scheduled 30–90
+    /// minutes ahead, so they wait in `scheduled` while the load runs and the
+    /// crew leave them be.
+    #[arg(long, default_value_t = 0.0, value_parser = share)]
+    pub scheduled_share: f64,
+    /// Kill this relay process with SIGKILL during the load (at --kill-at)
+    /// and report how long its users took to be live and caught up on
+    /// another relay of --relay.
+    #[arg(long)]
+    pub kill_pid: Option<u32>,
+    /// Seconds into the load when --kill-pid is killed.
+    #[arg(long, default_value_t = 10.0, requires = "kill_pid")]
+    pub kill_at: f64,
+}
+
+/// A share from 0 to 1.
+fn share(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("`{s}` is not a share from 0 to 1")),
+    }
 }
 
 #[derive(Args)]
@@ -78,6 +99,10 @@ type Heard = (Option<Instant>, Option<Instant>);
 struct Shared {
     placed: AtomicU64,
     acked: AtomicU64,
+    /// Of the acked orders, those placed for later.
+    scheduled: AtomicU64,
+    /// Share of orders placed for later (`--scheduled-share`).
+    scheduled_share: f64,
     place_to_ack: Mutex<Latencies>,
     update_to_customer: Mutex<Latencies>,
     /// (order id, status) → when crew sent the update.
@@ -111,17 +136,18 @@ async fn connect_all(
     shared: &Arc<Shared>,
 ) -> Vec<Connected> {
     let mut tokens = Vec::with_capacity(users.len());
-    for (id, role) in users {
+    for (k, (id, role)) in users.into_iter().enumerate() {
         let t = minter.token(&id, &id, role);
-        tokens.push((id, role, t));
+        // Round robin over the relays of `--relay`.
+        tokens.push((id, role, t, target.relay_list_for(k)));
     }
     stream::iter(tokens)
-        .map(|(id, role, tok)| {
+        .map(|(id, role, tok, relays)| {
             let target = target.clone();
             let shared = shared.clone();
             async move {
                 let conn = match tok {
-                    Ok(t) => match SimConn::connect(&target, t, role).await {
+                    Ok(t) => match SimConn::connect_via(&target, &relays, t, role).await {
                         Ok(c) => {
                             shared.connected.fetch_add(1, Ordering::Relaxed);
                             Some(c)
@@ -158,15 +184,24 @@ struct Roles {
 }
 
 pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
+    if args.kill_pid.is_some() && args.kill_at >= args.duration as f64 {
+        anyhow::bail!("--kill-at must fall within --duration");
+    }
     let minter = Minter::from_env(args.target.relay_bin.clone(), args.target.data_dir.clone())?;
-    let shared = Arc::new(Shared::default());
+    let shared = Arc::new(Shared {
+        scheduled_share: args.scheduled_share,
+        ..Shared::default()
+    });
     let run_id = uuid::Uuid::new_v4().simple().to_string()[..6].to_owned();
     let mut users = Vec::new();
     users.extend((0..args.crew).map(|i| (format!("sim-{run_id}-crew-{i}"), Role::Crew)));
     users.extend((0..args.admins).map(|i| (format!("sim-{run_id}-admin-{i}"), Role::Admin)));
     users.extend((0..args.customers).map(|i| (format!("sim-{run_id}-cust-{i}"), Role::Customer)));
     let total = users.len();
-    eprintln!("connecting {total} sockets to {} ...", args.target.relay);
+    eprintln!(
+        "connecting {total} sockets to {} ...",
+        args.target.relays().join(" and ")
+    );
     let t0 = Instant::now();
     let conns = connect_all(
         &args.target,
@@ -182,6 +217,11 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
         t0.elapsed().as_secs_f64()
     );
 
+    let per_relay_start = per_relay(
+        conns
+            .iter()
+            .filter_map(|(_, _, c)| c.as_ref().map(|c| &c.0)),
+    );
     let start_sample = args.relay_pid.and_then(procstat::sample);
     let peak_rss = Arc::new(AtomicU64::new(start_sample.map_or(0, |s| s.rss_kib)));
     let deadline = Instant::now() + Duration::from_secs(args.duration);
@@ -201,6 +241,9 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
     }
 
     let run_started = Instant::now();
+    let killer = args
+        .kill_pid
+        .map(|pid| spawn_killer(pid, args.kill_at, roles.all.clone()));
     drive_orders(&roles.customers, &shared, args.orders_per_sec, deadline).await;
     let elapsed = run_started.elapsed();
     // Let in-flight acks and the last bumps land.
@@ -208,6 +251,11 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
     stop.cancel();
     let _ = progress.await;
     let end_sample = args.relay_pid.and_then(procstat::sample);
+    let failover = match killer {
+        Some(k) => Some(k.await??),
+        None => None,
+    }
+    .map(|at| crate::failover::summarize(at, roles.all.iter().map(|c| &*c.probe)));
 
     let mut ann = Latencies::default();
     for (sent, last) in lock(&shared.announcements).values() {
@@ -216,6 +264,15 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
         }
     }
     let reconnects = roles.all.iter().map(SimConn::reconnects).sum();
+    let per_relay_end = per_relay(roles.all.iter());
+    let clients_per_relay = per_relay_start
+        .keys()
+        .chain(per_relay_end.keys())
+        .map(|r| {
+            let at = |m: &BTreeMap<String, u64>| m.get(r).copied().unwrap_or(0);
+            (r.clone(), (at(&per_relay_start), at(&per_relay_end)))
+        })
+        .collect();
     let acked = shared.acked.load(Ordering::Relaxed);
     let report = Report {
         customers: args.customers,
@@ -225,12 +282,14 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
         target_orders_per_sec: args.orders_per_sec,
         orders_placed: shared.placed.load(Ordering::Relaxed),
         orders_acked: acked,
+        orders_scheduled: shared.scheduled.load(Ordering::Relaxed),
         acked_per_sec: acked as f64 / elapsed.as_secs_f64().max(0.001),
         place_to_ack: lock(&shared.place_to_ack).summary(),
         update_to_customer: lock(&shared.update_to_customer).summary(),
         announcement_to_last: ann.summary(),
         errors: lock(&shared.errors).clone(),
         reconnects,
+        clients_per_relay,
         relay_rss_kib_start: start_sample.map(|s| s.rss_kib),
         relay_rss_kib_end: end_sample.map(|s| s.rss_kib),
         relay_rss_kib_peak: end_sample.map(|s| peak_rss.load(Ordering::Relaxed).max(s.rss_kib)),
@@ -238,6 +297,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
             (Some(a), Some(b)) => Some(procstat::cpu_percent(&a, &b)),
             _ => None,
         },
+        failover,
     };
     println!("{}", report.table());
     if let Some(path) = &args.json {
@@ -248,6 +308,35 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
         c.close().await;
     }
     Ok(())
+}
+
+/// Kills relay `pid` `at_s` seconds from now, having noted which relay
+/// every user is on; the kill's time into the load.
+fn spawn_killer(
+    pid: u32,
+    at_s: f64,
+    users: Vec<SimConn>,
+) -> tokio::task::JoinHandle<anyhow::Result<f64>> {
+    let started = Instant::now();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs_f64(at_s.max(0.0))).await;
+        let at = Instant::now();
+        for u in &users {
+            u.probe.arm(at, u.relay());
+        }
+        crate::failover::kill9(pid)?;
+        eprintln!("\nkilled relay {pid} (kill -9)");
+        Ok(at.duration_since(started).as_secs_f64())
+    })
+}
+
+/// Users by the relay they are on.
+fn per_relay<'a>(conns: impl Iterator<Item = &'a SimConn>) -> BTreeMap<String, u64> {
+    let mut m = BTreeMap::new();
+    for c in conns {
+        *m.entry(c.relay()).or_default() += 1;
+    }
+    m
 }
 
 /// Starts each connected user's bot: customers note what reaches them, crew
@@ -292,6 +381,8 @@ fn start_bots(
                 tokio::spawn(admin_events(events, shared.clone()));
                 roles.admin.get_or_insert(conn);
             }
+            // No connection signs in as the relay itself.
+            Role::System => {}
         }
     }
     roles
@@ -408,13 +499,25 @@ fn note(e: Option<&Event>, shared: &Shared) {
 }
 
 async fn place(c: SimConn, shared: Arc<Shared>) {
-    let req = Request::OrderPlace(random_order(&mut rand::thread_rng(), &[]));
+    let (order, later) = {
+        let mut rng = rand::thread_rng();
+        let mut order = random_order(&mut rng, &[]);
+        let later = shared.scheduled_share > 0.0 && rng.gen_bool(shared.scheduled_share);
+        if later {
+            schedule(&mut order, &mut rng, kfood_protocol::time::now_ms());
+        }
+        (order, later)
+    };
+    let req = Request::OrderPlace(order);
     shared.placed.fetch_add(1, Ordering::Relaxed);
     let sent = Instant::now();
     match c.request(&req).await {
         Ok(_) => {
             lock(&shared.place_to_ack).push(sent.elapsed());
             shared.acked.fetch_add(1, Ordering::Relaxed);
+            if later {
+                shared.scheduled.fetch_add(1, Ordering::Relaxed);
+            }
         }
         Err(code) => shared.error(&code),
     }
@@ -457,6 +560,10 @@ async fn crew_loop(
         let Some(Event::OrderCreated(created)) = ev else {
             continue;
         };
+        // An order placed for later waits for its fire time, past the run.
+        if created.order.status == OrderStatus::Scheduled {
+            continue;
+        }
         let id = created.order_id;
         if (id as usize) % of != idx {
             continue;

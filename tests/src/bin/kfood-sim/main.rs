@@ -4,10 +4,12 @@
 
 mod conn;
 mod demo;
+mod failover;
 mod kitchen;
 mod load;
 mod procstat;
 mod report;
+mod rush;
 mod tokens;
 mod wire;
 
@@ -29,7 +31,9 @@ struct Cli {
 /// Where the relay is and how to get tokens for the simulated users.
 #[derive(Args, Clone)]
 pub struct Target {
-    /// Relay address (adds /ws unless present).
+    /// Relay address (adds /ws unless present), or a comma-separated list of
+    /// the relays of one cluster: `load` and `idle` spread their users over
+    /// them round robin, and every user fails over to the others in order.
     #[arg(
         long,
         env = "KFOOD_RELAY",
@@ -51,6 +55,33 @@ pub struct Target {
     /// Trust this PEM certificate for wss:// relays.
     #[arg(long, global = true)]
     pub ca_cert: Option<PathBuf>,
+}
+
+impl Target {
+    /// The relays of `--relay`, in order.
+    pub fn relays(&self) -> Vec<String> {
+        self.relay
+            .split(',')
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// `--relay` for the `k`-th simulated user: the list starting at relay
+    /// `k` mod its length, so users are spread round robin over the relays
+    /// and each still moves on to the others, in order, when its relay goes.
+    pub fn relay_list_for(&self, k: usize) -> String {
+        let relays = self.relays();
+        if relays.is_empty() {
+            return self.relay.clone();
+        }
+        let n = relays.len();
+        (0..n)
+            .map(|i| relays[(k + i) % n].as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
 }
 
 #[derive(Subcommand)]
@@ -79,4 +110,29 @@ fn main() -> anyhow::Result<()> {
             Cmd::Idle(a) => load::idle(a).await,
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(relay: &str) -> Target {
+        Target {
+            relay: relay.into(),
+            data_dir: PathBuf::from("d"),
+            relay_bin: None,
+            ca_cert: None,
+        }
+    }
+
+    /// Users are spread over the relays round robin, each keeping the others, in order, to fail over to.
+    #[test]
+    fn users_are_spread_round_robin() {
+        let t = target("ws://a:1, ws://b:2,ws://c:3");
+        assert_eq!(t.relays(), ["ws://a:1", "ws://b:2", "ws://c:3"]);
+        assert_eq!(t.relay_list_for(0), "ws://a:1,ws://b:2,ws://c:3");
+        assert_eq!(t.relay_list_for(1), "ws://b:2,ws://c:3,ws://a:1");
+        assert_eq!(t.relay_list_for(5), "ws://c:3,ws://a:1,ws://b:2");
+        assert_eq!(target("ws://x:9").relay_list_for(7), "ws://x:9");
+    }
 }

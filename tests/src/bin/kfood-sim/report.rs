@@ -54,19 +54,25 @@ pub struct Report {
     pub target_orders_per_sec: f64,
     pub orders_placed: u64,
     pub orders_acked: u64,
+    /// Of the acked orders, those placed for later (`--scheduled-share`).
+    pub orders_scheduled: u64,
     pub acked_per_sec: f64,
     pub place_to_ack: Summary,
     pub update_to_customer: Summary,
     pub announcement_to_last: Summary,
     pub errors: BTreeMap<String, u64>,
     pub reconnects: u64,
+    /// Users per relay (its WebSocket URL): once connected, and at the end.
+    pub clients_per_relay: BTreeMap<String, (u64, u64)>,
     pub relay_rss_kib_start: Option<u64>,
     pub relay_rss_kib_end: Option<u64>,
     pub relay_rss_kib_peak: Option<u64>,
     pub relay_cpu_percent: Option<f64>,
+    /// With `--kill-pid`: the killed relay's users and their gaps.
+    pub failover: Option<crate::failover::Failover>,
 }
 
-fn row(name: &str, s: &Summary) -> String {
+pub fn row(name: &str, s: &Summary) -> String {
     format!(
         "{name:<34} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>9.2}\n",
         s.count, s.p50_ms, s.p95_ms, s.p99_ms, s.max_ms
@@ -89,9 +95,17 @@ impl Report {
             },
         ));
         t.push_str(&format!(
-            "orders placed {}   acked {}   acked/s {:.1}   reconnects {}\n\n",
+            "orders placed {}   acked {}   acked/s {:.1}   reconnects {}\n",
             self.orders_placed, self.orders_acked, self.acked_per_sec, self.reconnects
         ));
+        if self.orders_scheduled > 0 {
+            t.push_str(&format!(
+                "of them placed for later (scheduled) {}\n",
+                self.orders_scheduled
+            ));
+        }
+        t.push('\n');
+        t.push_str(&self.relays_table());
         t.push_str(&format!(
             "{:<34} {:>8} {:>9} {:>9} {:>9} {:>9}\n",
             "latency (ms)", "count", "p50", "p95", "p99", "max"
@@ -105,6 +119,9 @@ impl Report {
             "announcement -> last client",
             &self.announcement_to_last,
         ));
+        if let Some(f) = &self.failover {
+            t.push_str(&f.table());
+        }
         t.push('\n');
         if self.errors.is_empty() {
             t.push_str("errors: none\n");
@@ -131,9 +148,36 @@ impl Report {
     }
 }
 
+impl Report {
+    /// `clients per relay (connected -> at the end)`, one line per relay.
+    fn relays_table(&self) -> String {
+        let mut t = String::from("clients per relay (connected -> at the end):\n");
+        for (relay, (start, end)) in &self.clients_per_relay {
+            t.push_str(&format!("  {relay:<40} {start:>6} -> {end}\n"));
+        }
+        t.push('\n');
+        t
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The report says how many users each relay had, when connected and at the end.
+    #[test]
+    fn clients_per_relay_in_the_table() {
+        let mut r = Report::default();
+        r.clients_per_relay.insert("ws://a:1/ws".into(), (60, 0));
+        r.clients_per_relay.insert("ws://b:2/ws".into(), (60, 120));
+        let t = r.table();
+        assert!(
+            t.contains("clients per relay (connected -> at the end):"),
+            "{t}"
+        );
+        assert!(t.contains("ws://a:1/ws") && t.contains("60 -> 0"), "{t}");
+        assert!(t.contains("60 -> 120"), "{t}");
+    }
 
     #[test]
     fn percentiles() {
