@@ -135,7 +135,8 @@ pub enum Command {
     Shutdown,
 }
 
-/// A core step longer than this is logged (target `kfood_relay::slow`).
+/// A core step longer than this is logged at debug level (target
+/// `kfood_relay::slow`), with what it was.
 pub const SLOW_STEP: std::time::Duration = std::time::Duration::from_millis(2);
 
 impl Command {
@@ -334,7 +335,9 @@ impl Core {
             let out = self.handle(cmd);
             let took = t0.elapsed();
             if took > SLOW_STEP {
-                tracing::info!(target: "kfood_relay::slow", what, took_us = took.as_micros() as u64, "slow core step");
+                // Every request waits behind a long step: the first place to
+                // look for a latency tail (`RUST_LOG=kfood_relay::slow=debug`).
+                tracing::debug!(target: "kfood_relay::slow", what, took_us = took.as_micros() as u64, "slow core step");
             }
             if !out.is_empty() && writer.send(out).await.is_err() {
                 break;
@@ -470,9 +473,7 @@ impl Core {
         out.commits.push(commit);
         self.since_snapshot += 1;
         if self.state.snapshot_due(self.since_snapshot) {
-            let t0 = Instant::now();
             out.snapshot = Some(Box::new(self.state.clone()));
-            tracing::info!(target: "kfood_relay::slow", orders = self.state.model.orders.len(), took_us = t0.elapsed().as_micros() as u64, "state cloned for a snapshot");
             self.since_snapshot = 0;
         }
         for _ in 0..failed_payments {
