@@ -1,6 +1,8 @@
 //! The relay's hot paths (README "Performance"): deciding an order, folding
-//! a commit into the state, and encoding a durable event once per view.
-//! `cargo bench -p kfood-relay` runs them.
+//! a commit into the state, and encoding a durable event once per view; and
+//! the core's steps whose cost grows with the day's orders (the admins'
+//! figures every second, the state copy a snapshot takes), which stall every
+//! request behind them. `cargo bench -p kfood-relay` runs them.
 
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -14,7 +16,7 @@ use kfood_relay::hub::Hub;
 use kfood_relay::log::{self, Commit};
 use kfood_relay::store::SledStore;
 use serde_json::json;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 fn main() {
     divan::main();
@@ -120,4 +122,33 @@ fn encode_an_event(bencher: divan::Bencher, role: Role) {
     let (_dir, _core, commit) = one_commit();
     let event = commit.events.first().expect("order_created").clone();
     bencher.bench_local(|| event.json_for(role));
+}
+
+/// A core whose state holds `n` orders.
+fn core_with_orders(n: usize) -> (tempfile::TempDir, Core) {
+    let (dir, mut core) = demo_core();
+    let (tx, mut rx) = mpsc::channel(1 << 16);
+    for _ in 0..n {
+        core.handle(place_command(&tx));
+        while rx.try_recv().is_ok() {}
+    }
+    (dir, core)
+}
+
+/// The admins' figures (`metrics`, once a second) over a day of `n` orders.
+#[divan::bench(args = [1_000, 10_000])]
+fn metrics_figures(bencher: divan::Bencher, n: usize) {
+    let (_dir, mut core) = core_with_orders(n);
+    bencher.bench_local(|| {
+        let (reply, mut rx) = oneshot::channel();
+        core.handle(Command::Stats { reply });
+        rx.try_recv().ok()
+    });
+}
+
+/// The copy of the state a snapshot takes on the core, with `n` orders.
+#[divan::bench(args = [1_000, 10_000])]
+fn copy_the_state(bencher: divan::Bencher, n: usize) {
+    let (_dir, core) = core_with_orders(n);
+    bencher.bench_local(|| core.state().clone());
 }

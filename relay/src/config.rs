@@ -160,7 +160,7 @@ pub struct Limits {
     /// `authenticated` and `GET /api/menu` so every program shows local times.
     #[arg(long, env = "KFOOD_TZ", default_value_t = default_tz())]
     pub tz: String,
-    /// The last line marked done moves its order to ready (DESIGN §13);
+    /// The last line marked done moves its order to ready;
     /// without it the expo bumps each finished ticket.
     #[arg(long, env = "KFOOD_AUTO_READY", value_parser = parse_bool, default_value = "false",
           num_args = 0..=1, default_missing_value = "true")]

@@ -5,18 +5,20 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Mutex, RwLock};
 
 use kfood_protocol::{Envelope, Role, UserRef};
 use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use crate::log::Logged;
 
 /// What a connection's writer is handed.
 #[derive(Debug, Clone)]
 pub enum Outgoing {
-    /// A serialised message.
-    Frame(Arc<str>),
+    /// A serialised message. Every recipient of a broadcast shares one
+    /// buffer, and a frame goes to the socket without a copy.
+    Frame(Utf8Bytes),
     /// Durable events with `after < seq <= upto`, read from the log by the
     /// connection itself so a long replay never holds up the broadcast.
     Replay { after: u64, upto: u64 },
@@ -76,8 +78,8 @@ impl Hub {
     /// ([`kfood_protocol::Event::view_for`]). The event is serialised at most
     /// once per view: whole, and as crew see it.
     pub fn publish(&self, e: &Logged) {
-        let mut full: Option<Arc<str>> = None;
-        let mut crew: Option<Arc<str>> = None;
+        let mut full: Option<Utf8Bytes> = None;
+        let mut crew: Option<Utf8Bytes> = None;
         let conns = read(&self.conns);
         for c in conns.values() {
             let role = c.user.role;
@@ -98,7 +100,7 @@ impl Hub {
 
     /// Sends a non-durable message to every connection `filter` admits.
     pub fn broadcast(&self, env: &Envelope, filter: impl Fn(&ConnEntry) -> bool) {
-        let frame: Arc<str> = env.to_json().into();
+        let frame: Utf8Bytes = env.to_json().into();
         let conns = read(&self.conns);
         for c in conns.values().filter(|c| filter(c)) {
             self.send_to(c, Outgoing::Frame(frame.clone()));
@@ -202,7 +204,7 @@ mod tests {
         (entry, rx)
     }
 
-    fn frame_of(rx: &mut mpsc::Receiver<Outgoing>) -> Option<Arc<str>> {
+    fn frame_of(rx: &mut mpsc::Receiver<Outgoing>) -> Option<Utf8Bytes> {
         match rx.try_recv() {
             Ok(Outgoing::Frame(f)) => Some(f),
             _ => None,
@@ -241,7 +243,7 @@ mod tests {
         hub.publish(&e);
         let (k, l) = (frame_of(&mut kim).unwrap(), frame_of(&mut lee).unwrap());
         assert!(
-            Arc::ptr_eq(&k, &l),
+            k.as_ptr() == l.as_ptr(),
             "one serialisation for every crew socket"
         );
         assert!(k.contains("\"seq\":7"), "{k}");

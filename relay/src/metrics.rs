@@ -211,7 +211,7 @@ pub async fn run(shared: Arc<Shared>) {
                 kind::METRICS,
                 serde_json::to_value(&with_history).unwrap_or_default(),
             ));
-            let frame: Arc<str> = first.to_json().into();
+            let frame: tokio_tungstenite::tungstenite::Utf8Bytes = first.to_json().into();
             for tx in &fresh {
                 let _ = tx.try_send(crate::hub::Outgoing::Frame(frame.clone()));
             }

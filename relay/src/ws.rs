@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError as WsProtocolError};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
 use crate::core::{Caller, Command, Item};
@@ -148,7 +148,7 @@ async fn close_after_replies<S: AsyncRead + AsyncWrite + Unpin>(
         }),
     )
     .await;
-    let mut tail: Vec<Arc<str>> = Vec::new();
+    let mut tail: Vec<Utf8Bytes> = Vec::new();
     if matches!(sent, Ok(Ok(()))) {
         while let Ok(Some(o)) = tokio::time::timeout_at(deadline, done.recv()).await {
             if let Outgoing::Frame(f) = o {
@@ -159,7 +159,7 @@ async fn close_after_replies<S: AsyncRead + AsyncWrite + Unpin>(
         // The core is gone (the relay is stopping): say what can be said.
         tail = direct
             .iter()
-            .map(|e| Arc::from(stamped(e.clone()).to_json()))
+            .map(|e| Utf8Bytes::from(stamped(e.clone()).to_json()))
             .collect();
     }
     if marker_only {
@@ -612,7 +612,7 @@ async fn write_out<S: AsyncRead + AsyncWrite + Unpin>(
     first: Outgoing,
     rx: &mut mpsc::Receiver<Outgoing>,
 ) -> Result<(), (u16, String)> {
-    let mut pending: Vec<Arc<str>> = Vec::new();
+    let mut pending: Vec<Utf8Bytes> = Vec::new();
     let mut next = Some(first);
     while let Some(o) = next.take() {
         match o {
@@ -638,15 +638,16 @@ async fn write_out<S: AsyncRead + AsyncWrite + Unpin>(
 
 async fn flush<S: AsyncRead + AsyncWrite + Unpin>(
     ws: &mut Ws<S>,
-    pending: &mut Vec<Arc<str>>,
+    pending: &mut Vec<Utf8Bytes>,
 ) -> Result<(), (u16, String)> {
     let text = match pending.len() {
         0 => return Ok(()),
-        1 => pending[0].to_string(),
-        _ => join_batch(pending),
+        // The shared buffer itself: a broadcast is not copied per socket.
+        1 => pending[0].clone(),
+        _ => join_batch(pending).into(),
     };
     pending.clear();
-    ws.send(Message::text(text))
+    ws.send(Message::Text(text))
         .await
         .map_err(|_| (0, String::new()))
 }
@@ -668,7 +669,7 @@ async fn replay<S: AsyncRead + AsyncWrite + Unpin>(
         if rows.is_empty() {
             break;
         }
-        let mut pending: Vec<Arc<str>> = Vec::new();
+        let mut pending: Vec<Utf8Bytes> = Vec::new();
         for rec in &rows {
             let seq = rec.seq;
             from = seq + 1;

@@ -29,7 +29,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Print the day's report (DESIGN §14): orders, sales, refunds, items,
+    /// Print the day's report: orders, sales, refunds, items,
     /// hours, prep times, cancellations. Exit status: 0 printed, 1 the relay
     /// refused the request (a bad date), 2 the relay cannot be reached or
     /// refuses the credentials.

@@ -141,17 +141,20 @@ pub fn tick(
 ) -> Vec<Decision> {
     let mut out = Vec::new();
     // One lateness rule (DESIGN §6): `Order::is_late`.
+    // Looked up per late order: a set, not a scan of every alert each time.
+    let alerted: std::collections::HashSet<u64> = st
+        .model
+        .alerts
+        .values()
+        .filter(|a| a.kind == AlertKind::OrderLate)
+        .filter_map(|a| a.order_id)
+        .collect();
     let late: Vec<_> = st
         .model
         .orders
         .values()
         .filter(|o| o.is_late(now))
-        .filter(|o| {
-            !st.model
-                .alerts
-                .values()
-                .any(|a| a.kind == AlertKind::OrderLate && a.order_id == Some(o.id))
-        })
+        .filter(|o| !alerted.contains(&o.id))
         .collect();
     let first_id = st.model.alerts.keys().next_back().copied().unwrap_or(0) + 1;
     for (i, o) in late.into_iter().enumerate() {

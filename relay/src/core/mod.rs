@@ -26,11 +26,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use kfood_protocol::capacity::PublicCapacity;
+use kfood_protocol::envelope::message_text;
 use kfood_protocol::event::{Event, Visibility};
 use kfood_protocol::menu::MenuItem;
 use kfood_protocol::messages::{self as m, kind, ActivityKind};
 use kfood_protocol::model::Viewer;
-use kfood_protocol::time::{format_ms, now_ms, Millis};
+use kfood_protocol::order::Order;
+use kfood_protocol::time::{format_ms, now, now_ms, Millis};
 use kfood_protocol::{limits, Envelope, Party, ProtocolError, Request, Role, Sender, UserRef};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -144,6 +146,31 @@ pub enum Command {
     StoreFailed(String),
     /// Stop after everything queued so far is handed to the writer.
     Shutdown,
+}
+
+/// A core step longer than this is logged at debug level (target
+/// `kfood_relay::slow`), with what it was.
+pub const SLOW_STEP: std::time::Duration = std::time::Duration::from_millis(2);
+
+impl Command {
+    /// The command's name, for the slow-step log.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Request { .. } => "request",
+            Command::Attach { .. } => "attach",
+            Command::Snapshot { .. } => "snapshot",
+            Command::Register { .. } => "register",
+            Command::Account { .. } => "account",
+            Command::Menu { .. } => "menu",
+            Command::Activity { .. } => "activity",
+            Command::Tick { .. } => "tick",
+            Command::Stats { .. } => "stats",
+            Command::Fire => "fire",
+            Command::Report { .. } => "report",
+            Command::StoreFailed(_) => "store_failed",
+            Command::Shutdown => "shutdown",
+        }
+    }
 }
 
 /// What a reply is: a frame decided now, or an `activity_query` ack the
@@ -269,6 +296,8 @@ pub struct Core {
     schedule: schedule::Schedule,
     /// The next fire time, for the fire timer.
     next_fire: watch::Sender<Option<Millis>>,
+    /// The admins' figures, kept up to date order by order.
+    figures: stats::Figures,
 }
 
 impl Core {
@@ -299,6 +328,7 @@ impl Core {
             watch: Watch::default(),
             schedule,
             next_fire,
+            figures: stats::Figures::default(),
         }
     }
 
@@ -322,6 +352,14 @@ impl Core {
         self.state.model.head_seq
     }
 
+    /// The admins' figures kept order by order, and from a pass over every
+    /// order (for the property test: the two must agree).
+    #[cfg(test)]
+    pub(crate) fn figures_both_ways(&mut self, now: Millis) -> (Stats, Stats) {
+        let kept = self.figures.stats(&self.state, &self.watch, now);
+        (kept, stats::stats(&self.state, &self.watch, now))
+    }
+
     /// The folded state (for tests and the property test).
     pub fn state(&self) -> &State {
         &self.state
@@ -331,7 +369,15 @@ impl Core {
     pub async fn run(mut self, mut rx: mpsc::Receiver<Command>, writer: mpsc::Sender<Outcome>) {
         while let Some(cmd) = rx.recv().await {
             let stop = matches!(cmd, Command::Shutdown);
+            let what = cmd.name();
+            let t0 = Instant::now();
             let out = self.handle(cmd);
+            let took = t0.elapsed();
+            if took > SLOW_STEP {
+                // Every request waits behind a long step: the first place to
+                // look for a latency tail (`RUST_LOG=kfood_relay::slow=debug`).
+                tracing::debug!(target: "kfood_relay::slow", what, took_us = took.as_micros() as u64, "slow core step");
+            }
             if !out.is_empty() && writer.send(out).await.is_err() {
                 break;
             }
@@ -369,7 +415,7 @@ impl Core {
                 reply,
             } => out.replies.push(Reply {
                 to: reply,
-                body: ReplyBody::Frame(frame(&self.snapshot(&caller, reset, now))),
+                body: ReplyBody::Frame(self.snapshot_frame(&caller, reset, now)),
                 reference: None,
             }),
             Command::Register { record, reply } => {
@@ -406,7 +452,7 @@ impl Core {
                 self.retention(&mut out);
             }
             Command::Stats { reply } => {
-                let _ = reply.send(stats::stats(&self.state, &self.watch, now));
+                let _ = reply.send(self.figures.stats(&self.state, &self.watch, now));
             }
             Command::Report { day, reply } => {
                 let _ = reply.send(crate::report::day_orders(&self.state, &day));
@@ -475,6 +521,7 @@ impl Core {
         for o in commit.events.iter().filter_map(|e| e.event.order()) {
             self.schedule.observe(o);
         }
+        self.figures.touch(&commit);
         for r in &commit.records {
             if let Record::Revoked { user_id, at } = r {
                 self.auth.revoke(user_id, *at);
@@ -522,10 +569,7 @@ impl Core {
             log_id: self.log_id.clone(),
             tz: self.limits.tz.clone(),
         };
-        frame(&stamped(Envelope::new(
-            kind::AUTHENTICATED,
-            to_value(&data),
-        )))
+        Outgoing::Frame(message_text(kind::AUTHENTICATED, &data, &now()).into())
     }
 
     /// What follows `authenticated` (or answers `sync`): a replay of the log
@@ -534,9 +578,9 @@ impl Core {
         let first = self.first_seq.load(Ordering::SeqCst);
         let head = self.head_seq();
         match since {
-            None => Some(frame(&self.snapshot(caller, false, now_ms()))),
+            None => Some(self.snapshot_frame(caller, false, now_ms())),
             Some(n) if n > head || n.saturating_add(1) < first => {
-                Some(frame(&self.snapshot(caller, true, now_ms())))
+                Some(self.snapshot_frame(caller, true, now_ms()))
             }
             Some(n) if n == head => None,
             Some(n) => Some(Outgoing::Replay {
@@ -554,6 +598,17 @@ impl Core {
         };
         let snap = self.state.model.snapshot_for(viewer, reset, now);
         stamped(Envelope::new(kind::SNAPSHOT, to_value(&snap)))
+    }
+
+    /// The snapshot `caller` is sent, serialised straight from the model's
+    /// view (a connection's setup cost is mostly this).
+    fn snapshot_frame(&self, caller: &Caller, reset: bool, now: Millis) -> Outgoing {
+        let viewer = Viewer {
+            role: caller.role(),
+            user_id: &caller.user.id,
+        };
+        let snap = self.state.model.snapshot_for(viewer, reset, now);
+        Outgoing::Frame(message_text(kind::SNAPSHOT, &snap, &format_ms(now_ms())).into())
     }
 
     fn request(
@@ -587,9 +642,7 @@ impl Core {
         let body = match result {
             // Only a message with an id is acknowledged; a refusal is always said.
             Ok(Answer::Ack(_)) if reference.is_none() => return,
-            Ok(Answer::Ack(v)) => {
-                ReplyBody::Frame(frame(&stamped(Envelope::ack(reference.as_deref(), v))))
-            }
+            Ok(Answer::Ack(a)) => ReplyBody::Frame(a.frame(reference.as_deref())),
             Ok(Answer::Deferred(body)) => body,
             Ok(Answer::Sent) => return,
             Err(e) => ReplyBody::Frame(frame(&stamped(Envelope::error(reference.as_deref(), &e)))),
@@ -644,9 +697,9 @@ impl Core {
                         reference: None,
                     });
                 }
-                Ok(json!({ "head_seq": self.head_seq() }))
+                Ok(json!({ "head_seq": self.head_seq() }).into())
             }
-            Request::OrderQuote(q) => orders::quote(st, &q, now),
+            Request::OrderQuote(q) => orders::quote(st, &q, now).map(Ack::from),
             Request::OrderPlace(p) => orders::place(st, gw, caller, p, now, &mut d),
             Request::OrderModify(r) => orders::modify(st, caller, r, now, &mut d),
             Request::OrderCancel(r) => orders::cancel(st, gw, caller, r, now, &mut d),
@@ -654,18 +707,21 @@ impl Core {
             Request::LineDone(r) => {
                 orders::line_done(st, caller, r, self.limits.auto_ready, now, &mut d)
             }
-            Request::MenuUpdate(r) => catalog::menu_update(st, caller, r, &mut d),
-            Request::Announce(r) => catalog::announce(st, caller, r, now, &mut d),
-            Request::PromoUpsert(r) => catalog::promo_upsert(st, caller, r, &mut d),
-            Request::AlertAck(r) => alerts::ack(st, caller, r, &mut d),
-            Request::CapacitySet(r) => capacity::capacity_set(st, caller, r, now, &mut d),
-            Request::SessionRevoke(r) => accounts::revoke(caller, r, now, &mut d),
+            Request::MenuUpdate(r) => catalog::menu_update(st, caller, r, &mut d).map(Ack::from),
+            Request::Announce(r) => catalog::announce(st, caller, r, now, &mut d).map(Ack::from),
+            Request::PromoUpsert(r) => catalog::promo_upsert(st, caller, r, &mut d).map(Ack::from),
+            Request::AlertAck(r) => alerts::ack(st, caller, r, &mut d).map(Ack::from),
+            Request::CapacitySet(r) => {
+                capacity::capacity_set(st, caller, r, now, &mut d).map(Ack::from)
+            }
+            Request::SessionRevoke(r) => accounts::revoke(caller, r, now, &mut d).map(Ack::from),
             Request::UserCreate(r) => {
-                accounts::user_create(st, caller, r, password_hash, now, &mut d)
+                accounts::user_create(st, caller, r, password_hash, now, &mut d).map(Ack::from)
             }
             Request::UserList => Ok(json!({
                 "users": accounts::user_list(st, self.hub.sessions_by_user())
-            })),
+            })
+            .into()),
             Request::ActivityQuery(q) => {
                 let limit = q.limit.unwrap_or(limits::ACTIVITY_DEFAULT_LIMIT);
                 if limit == 0 || limit > limits::ACTIVITY_MAX_LIMIT {
@@ -683,9 +739,45 @@ impl Core {
     }
 }
 
+/// What an ack says besides its `ref`.
+pub enum Ack {
+    /// Built as a JSON value (the rarer requests).
+    Value(Value),
+    /// Already serialised from typed data: a JSON object's text.
+    Text(String),
+}
+
+impl From<Value> for Ack {
+    fn from(v: Value) -> Ack {
+        Ack::Value(v)
+    }
+}
+
+impl Ack {
+    /// `{"order": order}`, the ack of every order request, serialised
+    /// straight from the order (no JSON value tree on the hot path).
+    pub fn order(order: &Order) -> Ack {
+        #[derive(serde::Serialize)]
+        struct OrderAck<'a> {
+            order: &'a Order,
+        }
+        Ack::Text(serde_json::to_string(&OrderAck { order }).unwrap_or_default())
+    }
+
+    /// The stamped `ack` frame for `reference`.
+    fn frame(self, reference: Option<&str>) -> Outgoing {
+        match self {
+            Ack::Value(v) => frame(&stamped(Envelope::ack(reference, v))),
+            Ack::Text(fields) => Outgoing::Frame(
+                kfood_protocol::envelope::ack_text(reference, &fields, &now()).into(),
+            ),
+        }
+    }
+}
+
 /// How a request is answered.
 enum Answer {
-    Ack(Value),
+    Ack(Ack),
     /// The writer builds the ack (it reads the store).
     Deferred(ReplyBody),
     /// The answer is already queued.

@@ -17,7 +17,7 @@ use kfood_protocol::{card, limits, ErrorCode, ProtocolError, Role};
 use serde_json::{json, Value};
 
 use super::schedule::{self, Timing};
-use super::{Caller, Decision};
+use super::{Ack, Caller, Decision};
 use crate::log::State;
 use crate::payment::PaymentGateway;
 
@@ -209,7 +209,7 @@ pub fn place(
     req: m::OrderPlace,
     now: Millis,
     d: &mut Decision,
-) -> Result<Value, ProtocolError> {
+) -> Result<Ack, ProtocolError> {
     let Some(coid) = req.client_order_id else {
         return Err(ProtocolError::invalid(
             "client_order_id",
@@ -223,7 +223,7 @@ pub fn place(
         .get(&key)
         .and_then(|id| st.model.orders.get(id))
     {
-        return Ok(json!({ "order": o }));
+        return Ok(Ack::order(o));
     }
     let when = schedule::requested_time(&req, now)?;
     let priced = price(st, &req, now)?;
@@ -292,7 +292,7 @@ pub fn place(
         text = format!("{text} for {at}");
     }
     d.note(&caller.user, ActivityKind::Order, text, Some(id));
-    Ok(json!({ "order": order }))
+    Ok(Ack::order(&order))
 }
 
 /// The order's payment: cash is due; a card is charged now. A decline
@@ -396,7 +396,7 @@ pub fn modify(
     req: m::OrderModify,
     now: Millis,
     d: &mut Decision,
-) -> Result<Value, ProtocolError> {
+) -> Result<Ack, ProtocolError> {
     let instructions = checked_text("instructions", &req.instructions, limits::MAX_NOTES_CHARS)?;
     let mut o = order_for(st, caller, req.order_id)?.clone();
     if !o.status.customer_may_change() {
@@ -407,7 +407,7 @@ pub fn modify(
     }
     if o.instructions == instructions {
         // Nothing changes: acked with the order, no event.
-        return Ok(json!({ "order": o }));
+        return Ok(Ack::order(&o));
     }
     o.instructions = instructions;
     o.modified = true;
@@ -419,7 +419,7 @@ pub fn modify(
     );
     let text = format!("changed the instructions of {}", o.code);
     d.note(&caller.user, ActivityKind::Order, text, Some(o.id));
-    Ok(json!({ "order": o }))
+    Ok(Ack::order(&o))
 }
 
 pub fn cancel(
@@ -429,13 +429,13 @@ pub fn cancel(
     req: m::OrderCancel,
     now: Millis,
     d: &mut Decision,
-) -> Result<Value, ProtocolError> {
+) -> Result<Ack, ProtocolError> {
     let reason = checked_line("reason", &req.reason, limits::MAX_SHORT_TEXT_CHARS)?;
     let role = caller.role();
     let mut o = order_for(st, caller, req.order_id)?.clone();
     let t = check_transition(o.status, OrderStatus::Cancelled, role, o.entered_ms(), now)?;
     if t == Transition::Same {
-        return Ok(json!({ "order": o.view_for(role) }));
+        return Ok(Ack::order(&o.view_for(role)));
     }
     let at = format_ms(now);
     o.status = OrderStatus::Cancelled;
@@ -476,7 +476,7 @@ pub fn cancel(
         format!("cancelled {}", o.code),
         Some(o.id),
     );
-    Ok(json!({ "order": o.view_for(role) }))
+    Ok(Ack::order(&o.view_for(role)))
 }
 
 /// The checked fields of an `order_update`.
@@ -527,7 +527,7 @@ pub fn update(
     req: m::OrderUpdate,
     now: Millis,
     d: &mut Decision,
-) -> Result<Value, ProtocolError> {
+) -> Result<Ack, ProtocolError> {
     let f = update_fields(&req)?;
     let role = caller.role();
     let mut o = order_for(st, caller, req.order_id)?.clone();
@@ -581,7 +581,7 @@ pub fn update(
     }
     if !changed {
         // The same status again, the same minutes: acked, no event (§6).
-        return Ok(json!({ "order": o.view_for(role) }));
+        return Ok(Ack::order(&o.view_for(role)));
     }
     o.updated_at = format_ms(now);
     // A recall keeps the clock of the status it returns to (`entered_ms`),
@@ -601,7 +601,7 @@ pub fn update(
         )
     };
     d.note(&caller.user, ActivityKind::Status, text, Some(o.id));
-    Ok(json!({ "order": o.view_for(role) }))
+    Ok(Ack::order(&o.view_for(role)))
 }
 
 /// A line marked done or not (DESIGN §13, [`Order::mark_line`]); a mark the
@@ -613,12 +613,12 @@ pub fn line_done(
     auto_ready: bool,
     now: Millis,
     d: &mut Decision,
-) -> Result<Value, ProtocolError> {
+) -> Result<Ack, ProtocolError> {
     let role = caller.role();
     let mut o = order_for(st, caller, req.order_id)?.clone();
     let before = o.status;
     if !o.mark_line(req.line, req.done, &caller.user, now, auto_ready)? {
-        return Ok(json!({ "order": o.view_for(role) }));
+        return Ok(Ack::order(&o.view_for(role)));
     }
     d.emit(
         Event::OrderUpdate(order_event(&o)),
@@ -631,7 +631,7 @@ pub fn line_done(
         text = format!("{text} ({})", o.status);
     }
     d.note(&caller.user, ActivityKind::Status, text, Some(o.id));
-    Ok(json!({ "order": o.view_for(role) }))
+    Ok(Ack::order(&o.view_for(role)))
 }
 
 /// An id as it may be echoed in a message: one line, bounded.

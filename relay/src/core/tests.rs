@@ -316,6 +316,10 @@ fn run(actions: &[Action]) {
         };
         let out = core.handle(cmd);
         write(&store, &out);
+        if n % 3 == 0 {
+            let (kept, scanned) = core.figures_both_ways(kfood_protocol::time::now_ms());
+            assert_eq!(kept, scanned, "figures kept order by order vs a full pass");
+        }
     }
     let live: State = core.state().clone();
     assert_eq!(
