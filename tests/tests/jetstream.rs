@@ -157,6 +157,7 @@ async fn the_same_order_on_two_relays_at_once_is_placed_and_charged_once() {
         + metric(&b, "kfood_payment_charges_total").await;
     let voided = metric(&a, "kfood_payment_voids_total").await
         + metric(&b, "kfood_payment_voids_total").await;
+    println!("{ROUNDS} orders: {charged} charges, {voided} voided");
     assert_eq!(
         charged - voided,
         ROUNDS as u64,

@@ -274,6 +274,7 @@ impl Core {
                     tracing::warn!(cause = %why, "cannot catch up with the log");
                     let outs = cmds.into_iter().map(|c| self.handle(c)).collect();
                     self.roll_back(lp);
+                    self.settle_payments(&[]);
                     refuse_all(outs);
                     return;
                 }
@@ -332,7 +333,9 @@ impl Core {
                         }
                         CaughtUp::Failed(why) => {
                             tracing::warn!(cause = %why, "cannot tell whether a commit was written");
-                            self.settle_payments(&[]);
+                            // It may stand: its charges are kept (a resend
+                            // with the same client_order_id finds the order).
+                            self.settle_payments(&outs);
                             refuse_all(outs);
                             return;
                         }
@@ -340,9 +343,10 @@ impl Core {
                 }
             }
         }
-        self.settle_payments(&[]);
+        // Every attempt lost: nothing of the group was written.
         let outs = cmds.into_iter().map(|c| self.handle(c)).collect();
         self.roll_back(lp);
+        self.settle_payments(&[]);
         refuse_all(outs);
     }
 
