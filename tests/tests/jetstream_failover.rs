@@ -120,7 +120,7 @@ async fn crew_events(mut crew: Client, orders: usize) -> Vec<Value> {
 async fn program_events(mut events: mpsc::Receiver<ClientEvent>, orders: usize) -> (Vec<u64>, u32) {
     let mut seqs = Vec::new();
     let mut created = BTreeSet::new();
-    let mut snapshots = 0;
+    let mut snapshots: u32 = 0;
     while created.len() < orders {
         let ev = tokio::time::timeout(WAIT, events.recv())
             .await
