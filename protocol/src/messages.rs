@@ -447,6 +447,10 @@ pub struct RelayPresence {
     pub url: String,
     /// Its open authenticated sockets, every role.
     pub connections: u64,
+    /// Of them, crew sockets: the `no_crew` alert counts the crew on every
+    /// live relay, not only on the one raising it.
+    #[serde(default)]
+    pub crew: u64,
     /// The last seq it published.
     pub head_seq: u64,
     /// When it said so (RFC 3339, UTC).

@@ -270,9 +270,15 @@ async fn tick(shared: Arc<shared::Shared>) {
             _ = every.tick() => {}
         }
         let (_, crew, _) = shared.hub.counts();
+        // With several relays, crew on another relay are crew on duty too.
+        let elsewhere = shared
+            .presence
+            .crew_elsewhere(&shared.relay_id, kfood_protocol::time::now_ms());
         if shared
             .core
-            .send(Command::Tick { crew_online: crew })
+            .send(Command::Tick {
+                crew_online: crew + elsewhere,
+            })
             .await
             .is_err()
         {

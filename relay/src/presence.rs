@@ -63,6 +63,19 @@ impl Presence {
     }
 }
 
+impl Presence {
+    /// Crew sockets on the other relays alive at `now_ms` (DESIGN §15: the
+    /// `no_crew` alert counts crew on every live relay). `me` is left out:
+    /// this relay counts its own sockets as they are now.
+    pub fn crew_elsewhere(&self, me: &str, now_ms: Millis) -> u64 {
+        self.alive(now_ms)
+            .iter()
+            .filter(|r| r.relay_id != me)
+            .map(|r| r.crew)
+            .sum()
+    }
+}
+
 /// This relay's own entry, as of now.
 pub fn own(shared: &Shared) -> RelayPresence {
     let (customer, crew, admin) = shared.hub.counts();
@@ -70,6 +83,7 @@ pub fn own(shared: &Shared) -> RelayPresence {
         relay_id: shared.relay_id.clone(),
         url: shared.url.clone(),
         connections: customer + crew + admin,
+        crew,
         head_seq: shared.head(),
         at: kfood_protocol::time::now(),
     }
@@ -98,9 +112,24 @@ mod tests {
             relay_id: id.into(),
             url: format!("ws://{id}:8080"),
             connections: 3,
+            crew: 1,
             head_seq: 10,
             at: format_ms(at),
         }
+    }
+
+    /// Crew on the other live relays count; this relay's own entry and stale ones do not.
+    #[test]
+    fn crew_elsewhere_counts_the_other_live_relays() {
+        let now: Millis = 1_800_000_000_000;
+        let p = Presence::default();
+        p.set(vec![
+            seen("me", now),
+            seen("b", now - 1_000),
+            seen("old", now - 60_000),
+        ]);
+        assert_eq!(p.crew_elsewhere("me", now), 1);
+        assert_eq!(p.crew_elsewhere("nobody", now), 2);
     }
 
     /// Only relays heard from within 15 s are alive; unreadable times are left out.
