@@ -153,12 +153,7 @@ fn serve(store_args: StoreArgs, args: ServeArgs) -> anyhow::Result<()> {
             "kfood-relay listening on {scheme}://{}/ws",
             listener.local_addr()?
         );
-        let shutdown = CancellationToken::new();
-        let stop = shutdown.clone();
-        tokio::spawn(async move {
-            wait_for_signal().await;
-            stop.cancel();
-        });
+        let shutdown = cancel_on_signal();
         let opts = kfood_relay::Options {
             limits: args.limits,
             secret,
@@ -233,12 +228,7 @@ fn serve_jetstream(store_args: StoreArgs, args: ServeArgs) -> anyhow::Result<()>
             store_args.engine.cluster,
             cluster.relay_id
         );
-        let shutdown = CancellationToken::new();
-        let stop = shutdown.clone();
-        tokio::spawn(async move {
-            wait_for_signal().await;
-            stop.cancel();
-        });
+        let shutdown = cancel_on_signal();
         let opts = kfood_relay::Options {
             limits: args.limits,
             secret,
@@ -437,4 +427,16 @@ fn token(args: &StoreArgs, cmd: TokenCmd) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A token cancelled at SIGINT or SIGTERM: the relay's shutdown, whichever
+/// engine it runs on.
+fn cancel_on_signal() -> CancellationToken {
+    let shutdown = CancellationToken::new();
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        stop.cancel();
+    });
+    shutdown
 }
